@@ -120,7 +120,7 @@ def position_times(
     t_u = time_s[net.seg_u[seg]] + f * net.seg_time_fwd_s[seg]
     with np.errstate(invalid="ignore"):
         t_v = time_s[net.seg_v[seg]] + (1.0 - f) * net.seg_time_rev_s[seg]
-    t_v = np.nan_to_num(t_v, nan=np.inf)
+    t_v = np.where(np.isnan(t_v), np.inf, t_v)
     from_u = t_u <= t_v
     return np.where(from_u, t_u, t_v), from_u
 

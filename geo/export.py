@@ -1,0 +1,91 @@
+"""Writing geographic results: GeoJSON text in EPSG:4326, and files written all-or-nothing."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+WGS84 = "EPSG:4326"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    return value
+
+
+def geojson_text(frame: gpd.GeoDataFrame, *, precision: int = 7) -> str:
+    """A FeatureCollection in EPSG:4326 with plain JSON properties (no NaN, no numpy types)."""
+    out = frame.to_crs(WGS84) if frame.crs is not None else frame
+    geo = json.loads(out.to_json(drop_id=True, to_wgs84=False))
+    for feature in geo["features"]:
+        feature["properties"] = {k: _plain(v) for k, v in feature["properties"].items()}
+    text = json.dumps(geo, ensure_ascii=False, allow_nan=False)
+    return _round_coordinates(text, precision) if precision else text
+
+
+def _round_coordinates(text: str, precision: int) -> str:
+    geo = json.loads(text)
+
+    def rnd(c: Any) -> Any:
+        if isinstance(c, list):
+            return [rnd(v) for v in c]
+        return round(c, precision) if isinstance(c, float) else c
+
+    for feature in geo["features"]:
+        if feature.get("geometry"):
+            feature["geometry"]["coordinates"] = rnd(feature["geometry"]["coordinates"])
+    return json.dumps(geo, ensure_ascii=False, allow_nan=False)
+
+
+def json_text(data: Any) -> str:
+    """Pretty JSON with NaN/inf as null."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, Mapping):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return _plain(v)
+
+    return json.dumps(clean(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_files(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[Path]:
+    """Write every file or none: all are written to temporary names first, then renamed.
+
+    A failure while writing leaves the folder as it was (files already there stay intact).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, content in files.items():
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            staged.append((Path(tmp), target))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
+    return [t for _, t in staged]
