@@ -166,7 +166,8 @@ def _read_points(args: argparse.Namespace, path: str, *, kind: str) -> Any:
     )
 
 
-def _print_coverage_table(result: Any, *, out: Any = sys.stdout) -> None:
+def _print_coverage_table(result: Any, *, out: Any = None) -> None:
+    out = out or sys.stdout
     rows = [("minutes", "road km", "road %", "incidents", "incident % (weight)")]
     for t in result.thresholds:
         rows.append(

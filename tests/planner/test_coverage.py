@@ -120,9 +120,7 @@ def test_node_times_cut_off(line_graph):
 
 
 def test_parallel_edges_use_the_fastest_and_zero_times_stay_edges():
-    csr = build_csr(
-        3, np.array([0, 0, 1]), np.array([1, 1, 2]), np.array([100.0, 60.0, 0.0])
-    )
+    csr = build_csr(3, np.array([0, 0, 1]), np.array([1, 1, 2]), np.array([100.0, 60.0, 0.0]))
     assert csr[0, 1] == pytest.approx(60.0)  # not 160: parallel edges are not summed
     assert csr[1, 2] > 0  # a zero travel time is kept as an edge, not dropped
     t, _ = node_times_from_csr(csr)
