@@ -1,0 +1,90 @@
+"""City-scale benchmarks: ``python -m bench [coverage] [options]`` (``./dev bench ...``).
+
+Each benchmark is a subcommand; ``coverage`` is the default. Stage lines with timings go to
+stderr, the result table to stdout, the figures to ``bench/results/<name>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+COMMANDS = ("coverage",)
+DEFAULT_COMMAND = "coverage"
+
+
+def _city_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("synthetic city")
+    g.add_argument("--rows", type=int, default=320, help="grid rows (default 320)")
+    g.add_argument("--cols", type=int, default=320, help="grid columns (default 320)")
+    g.add_argument("--spacing", type=float, default=110.0, help="block size in m (default 110)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument(
+        "--no-cache", action="store_true", help="rebuild the city and do not write the cache"
+    )
+    g.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path("bench/.cache"),
+        help="where the prepared city is pickled (default bench/.cache)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="City-scale benchmarks, side by side with baselines (default: coverage).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{coverage}")
+    cov = sub.add_parser(
+        "coverage",
+        help="1/3/5-minute coverage vs networkx Dijkstra; snapping vs osmnx nearest_edges",
+        description=(
+            "Coverage from the posts (scipy Dijkstra + segment reach) against networkx "
+            "multi_source_dijkstra_path_length, snapping incidents against osmnx "
+            "nearest_edges, compile time and peak memory, on a synthetic city of ~105k nodes."
+        ),
+    )
+    _city_options(cov)
+    g = cov.add_argument_group("workload")
+    g.add_argument("--posts", type=int, default=22, help="number of posts (default 22)")
+    g.add_argument(
+        "--incidents", type=int, default=100_000, help="number of incidents (default 100000)"
+    )
+    g.add_argument("--repeat", type=int, default=5, help="repeats of the fast steps (median)")
+    g.add_argument(
+        "--osmnx-limit",
+        type=float,
+        default=60.0,
+        help="give up on the osmnx nearest_edges baseline after this many s (default 60)",
+    )
+    g.add_argument("--skip-osmnx", action="store_true", help="skip the osmnx snapping baseline")
+    g.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bench/results/coverage.json"),
+        help="JSON results file (default bench/results/coverage.json)",
+    )
+    g.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    cov.set_defaults(func=_run_coverage)
+    return parser
+
+
+def _run_coverage(args: argparse.Namespace) -> int:
+    from bench import coverage_bench  # heavy imports only when running
+
+    return coverage_bench.run(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv = [DEFAULT_COMMAND, *argv]
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
