@@ -106,6 +106,14 @@ class Network:
         return out
 
     @cached_property
+    def seg_rates(self) -> tuple[FloatArray, FloatArray]:
+        """Seconds per metre along each segment: forward, and reverse (``inf`` if one-way)."""
+        safe = np.where(self.seg_length_m > 0, self.seg_length_m, 1.0)
+        fwd = np.maximum(self.seg_time_fwd_s, MIN_TRAVEL_TIME_S) / safe
+        rev = np.maximum(self.seg_time_rev_s, MIN_TRAVEL_TIME_S) / safe
+        return fwd, rev
+
+    @cached_property
     def road_length_m(self) -> float:
         """Total road length, two-way streets counted once."""
         return float(self.seg_length_m.sum())

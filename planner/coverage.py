@@ -25,7 +25,7 @@ import numpy.typing as npt
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import InputError
-from geo.graph import MIN_TRAVEL_TIME_S, Network
+from geo.graph import Network
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -82,29 +82,33 @@ class SegmentReach:
         return self.from_u_m + self.from_v_m
 
 
-def _rates(net: Network) -> tuple[FloatArray, FloatArray, FloatArray]:
+def segment_reach(
+    net: Network, time_s: FloatArray, *, limit_s: float, segments: IntArray | None = None
+) -> SegmentReach:
+    """Metres of each segment reached within ``limit_s``, split by the end they are reached from.
+
+    With ``segments``, only those segments (the arrays follow their order); segments with
+    neither end reached within the limit can be left out, they reach nothing.
+    """
     length = net.seg_length_m
-    safe = np.where(length > 0, length, 1.0)
-    r1 = np.maximum(net.seg_time_fwd_s, MIN_TRAVEL_TIME_S) / safe
-    r2 = np.maximum(net.seg_time_rev_s, MIN_TRAVEL_TIME_S) / safe  # inf on one-way streets
-    return length, r1, r2
-
-
-def segment_reach(net: Network, time_s: FloatArray, *, limit_s: float) -> SegmentReach:
-    """Metres of each segment reached within ``limit_s``, split by the end they are reached from."""
-    length, r1, r2 = _rates(net)
-    du = time_s[net.seg_u]
-    dv = time_s[net.seg_v]
+    r1, r2 = net.seg_rates
+    su, sv, trev = net.seg_u, net.seg_v, net.seg_time_rev_s
+    if segments is not None:
+        length, r1, r2 = length[segments], r1[segments], r2[segments]
+        su, sv, trev = su[segments], sv[segments], trev[segments]
+    du = time_s[su]
+    dv = time_s[sv]
     with np.errstate(invalid="ignore", divide="ignore"):
         a = np.clip((limit_s - du) / r1, 0.0, length)
-        b = np.clip((limit_s - dv) / r2, 0.0, length)
-        split = (dv + net.seg_time_rev_s - du) / (r1 + r2)
-    # one-way streets are served from their start only; where neither end is reached the
-    # split does not matter
-    split = np.where(np.isinf(net.seg_time_rev_s), length, split)
-    split = np.clip(np.nan_to_num(split, nan=0.0, posinf=np.inf, neginf=0.0), 0.0, length)
-    a = np.nan_to_num(a, nan=0.0)
-    b = np.nan_to_num(b, nan=0.0)
+        b = (limit_s - dv) / r2
+        b[~(b > 0)] = 0.0
+        b = np.minimum(b, length)
+        split = np.clip((dv + trev - du) / (r1 + r2), 0.0, length)
+    # where neither end is reached the split does not matter; one-way streets are served
+    # from their start only
+    split[np.isnan(split)] = 0.0
+    split = np.where(np.isinf(trev), length, split)
+    a[np.isnan(a)] = 0.0
     from_u = np.minimum(a, split)
     from_v = np.maximum(0.0, np.minimum(b, length - split))
     return SegmentReach(from_u_m=from_u, from_v_m=from_v, split_m=split)
@@ -263,17 +267,18 @@ def compute_coverage(
     road_m = np.zeros(n_t)
     seg_u_post = node_post[net.seg_u]
     seg_v_post = node_post[net.seg_v]
+    t_first = np.minimum(time_s[net.seg_u], time_s[net.seg_v])
     for k, minutes in enumerate(thresholds):
-        reach = segment_reach(net, time_s, limit_s=minutes * 60.0)
+        idx = np.flatnonzero(t_first < minutes * 60.0)  # the rest reach nothing
+        reach = segment_reach(net, time_s, limit_s=minutes * 60.0, segments=idx)
         road_m[k] = reach.reached_m.sum()
-        mu = seg_u_post >= 0
-        mv = seg_v_post >= 0
+        # post index + 1, so that unreached ends (-1) fall in bin 0 and are dropped
         post_road_m[:, k] += np.bincount(
-            seg_u_post[mu], weights=reach.from_u_m[mu], minlength=n_posts
-        )
+            seg_u_post[idx] + 1, weights=reach.from_u_m, minlength=n_posts + 1
+        )[1:]
         post_road_m[:, k] += np.bincount(
-            seg_v_post[mv], weights=reach.from_v_m[mv], minlength=n_posts
-        )
+            seg_v_post[idx] + 1, weights=reach.from_v_m, minlength=n_posts + 1
+        )[1:]
 
     if incidents is not None and len(incidents):
         on = incidents["on_network"].to_numpy(dtype=bool)
