@@ -129,6 +129,44 @@ def build_parser() -> argparse.ArgumentParser:
     _add_points_args(cov)
     cov.set_defaults(func=cmd_coverage)
 
+    pts = sub.add_parser(
+        "points",
+        help="night control points over the hot spots, tidal slot by slot",
+        description="Maximal covering location of N control points on the network with a "
+        "minimum spacing, staffed slot by slot through the night; the quality is reported "
+        "(objective, bound, gap to the HiGHS optimum) and the plan is back-tested on the last "
+        "weeks against a planar KDE grid and random sites. Writes control_points.geojson and "
+        "points.json to --out.",
+    )
+    _add_network_args(pts)
+    pts.add_argument("--incidents", required=True, metavar="FILE", help="incidents file")
+    pts.add_argument("--posts", metavar="FILE", help="posts: what they cover counts as covered")
+    pts.add_argument("--count", type=int, required=True, metavar="N", help="control points")
+    pts.add_argument(
+        "--spacing-m", type=float, required=True, metavar="M", help="least distance between two"
+    )
+    cover = pts.add_mutually_exclusive_group(required=True)
+    cover.add_argument("--cover-m", type=float, metavar="M", help="cover radius, walking metres")
+    cover.add_argument("--cover-min", type=float, metavar="T", help="cover radius, minutes")
+    pts.add_argument(
+        "--slots", default="20-04", help="night window (cut hourly) or slot list, e.g. 20-22,22-02"
+    )
+    pts.add_argument(
+        "--staffing",
+        metavar="K[,K...]",
+        help="points staffed per slot: one number for all, or one per slot (default: N)",
+    )
+    pts.add_argument("--bandwidth-m", type=float, default=150.0, help="network kernel (m)")
+    pts.add_argument("--half-life-days", type=float, help="recency decay of incident weight")
+    pts.add_argument("--test-weeks", type=float, default=4.0, help="weeks held out to test")
+    pts.add_argument(
+        "--exact-limit-s", type=float, default=30.0, help="time for the HiGHS MILP (0: skip)"
+    )
+    pts.add_argument("--seed", type=int, default=0, help="seed of the random baseline")
+    pts.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _add_points_args(pts)
+    pts.set_defaults(func=cmd_points)
+
     demo = sub.add_parser(
         "demo",
         help="run everything on the built-in demo district (real OSM, synthetic incidents)",
@@ -295,6 +333,242 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staffing(text: str | None, n_slots: int, count: int) -> list[int] | None:
+    from geo.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        msg = f"--staffing: expected whole numbers separated by commas, got {text!r}"
+        raise InputError(msg) from None
+    if len(values) == 1:
+        values = values * n_slots
+    if len(values) != n_slots:
+        msg = f"--staffing: {len(values)} numbers given for {n_slots} slots"
+        raise InputError(msg)
+    return values
+
+
+def run_points(args: argparse.Namespace, stages: Stages, *, loaded: Any = None) -> dict[str, Any]:
+    """The control-points stage: plan, back-test, write; returns the summary (points.json)."""
+    import geopandas as gpd
+    import numpy as np
+
+    from geo.export import geojson_text, json_text, write_files
+    from geo.graph import compile_network
+    from geo.network import load_network
+    from geo.snap import snap_incidents, snap_posts
+    from geo.travel_time import load_profile
+    from planner.control_points import cover_matrix, plan_control_points
+    from planner.demand import build_demand, parse_slots, slot_of
+    from planner.evaluate import (
+        RoadArea,
+        held_out,
+        kde_grid_cells,
+        score_grid,
+        score_segments,
+        split_by_time,
+    )
+
+    slots = parse_slots(args.slots)
+    staffing = _staffing(args.staffing, len(slots), args.count)
+    incidents = stages.run(
+        "reading incidents", lambda: _read_points(args, args.incidents, kind="incidents")
+    )
+    for n in incidents.notes:
+        stages.note(n)
+    posts = None
+    if args.posts:
+        posts = stages.run("reading posts", lambda: _read_points(args, args.posts, kind="posts"))
+    if loaded is None:
+        profile = load_profile(args.profile) if args.profile else load_profile()
+        loaded = stages.run(
+            "loading road network",
+            lambda: load_network(args.network, mode=args.mode, profile=profile, online=args.online),
+        )
+        stages.note(loaded.report.summary())
+    net = stages.run("compiling network", lambda: compile_network(loaded.graph))
+    inc, rep = stages.run(
+        "snapping incidents",
+        lambda: snap_incidents(incidents.frame, net, max_snap_m=args.max_snap_m),
+    )
+    stages.note(rep.summary("incidents"))
+    post_nodes = None
+    if posts is not None:
+        post_nodes = snap_posts(posts.frame, net, max_snap_m=args.max_snap_m)["node"].to_numpy()
+    cover = {"cover_m": args.cover_m, "cover_min": args.cover_min}
+    demand_kw = {
+        "slots": slots,
+        "bandwidth_m": args.bandwidth_m,
+        "half_life_days": args.half_life_days,
+    }
+
+    # back-test: plan on the earlier weeks, score on the last ones
+    train, test = split_by_time(inc["time"], test_weeks=args.test_weeks)
+    d_train = stages.run(
+        "back-test: demand of the training weeks",
+        lambda: build_demand(net, inc[train], **demand_kw),
+    )
+    bt = stages.run(
+        "back-test: planning on the training weeks",
+        lambda: plan_control_points(
+            net, d_train.by_slot, count=args.count, spacing_m=args.spacing_m,
+            post_nodes=post_nodes, exact=False, **cover,
+        ),
+    )  # fmt: skip
+    slot_all = slot_of(inc["time"], slots)
+    test_inc = held_out(inc, test, slot_all)
+    test_seg = test_inc["segment"].to_numpy(dtype=np.int64)
+
+    def baselines() -> list[Any]:
+        area = RoadArea(net)
+        covered = np.asarray(bt.cover.sum(axis=0)).ravel() > 0
+        plan_score = score_segments("plan", net, covered, test_seg, area)
+        night_train = held_out(inc, train, slot_all)
+        xy = np.column_stack([night_train.geometry.x, night_train.geometry.y])
+        cell = (args.cover_m or 300.0) * float(np.sqrt(np.pi))
+        cells = kde_grid_cells(
+            xy, n=args.count, cell_m=cell, bandwidth_m=max(args.bandwidth_m, cell / 2),
+            bounds=net.bounds,
+        )  # fmt: skip
+        grid = score_grid("kde grid", net, cells, test_inc.geometry.to_numpy(), area)
+        rng = np.random.default_rng(args.seed)
+        pick = rng.choice(bt.candidates, size=min(args.count, len(bt.candidates)), replace=False)
+        rand_cov = np.asarray(cover_matrix(net, pick, **cover).sum(axis=0)).ravel() > 0
+        rand = score_segments("random sites", net, rand_cov, test_seg, area)
+        return [plan_score, grid, rand]
+
+    scores = stages.run("back-test: scoring plan and baselines", baselines)
+
+    demand = stages.run("demand of all weeks", lambda: build_demand(net, inc, **demand_kw))
+    for n in demand.notes:
+        stages.note(n)
+    plan = stages.run(
+        f"planning {args.count} control points (exact check up to {args.exact_limit_s:g} s)",
+        lambda: plan_control_points(
+            net, demand.by_slot, count=args.count, spacing_m=args.spacing_m,
+            post_nodes=post_nodes, staffing=staffing, exact_time_limit_s=args.exact_limit_s,
+            **cover,
+        ),
+    )  # fmt: skip
+    covered_all = np.asarray(plan.cover.sum(axis=0)).ravel() > 0
+    night = (slot_all >= 0) & inc["on_network"].to_numpy(bool)
+    night_hit = covered_all[inc["segment"].to_numpy()[night]]
+    rows = []
+    point_ids = [f"cp-{i + 1:03d}" for i in range(len(plan.nodes))]
+    per_point = plan.cover.astype(float) @ demand.by_slot.T  # points x slots
+    for s, staffed in enumerate(plan.staffed):
+        for i in staffed:
+            rows.append(
+                {
+                    "point_id": point_ids[i],
+                    "slot": slots[s].label,
+                    "slot_index": s,
+                    "node_id": int(net.node_ids[plan.nodes[i]]),
+                    "covered_weight": float(per_point[i, s]),
+                    "geometry": shapely_point(net.x[plan.nodes[i]], net.y[plan.nodes[i]]),
+                }
+            )
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
+    sol, ex = plan.solution, plan.exact
+    summary = {
+        "count": args.count,
+        "spacing_m": args.spacing_m,
+        "cover_m": args.cover_m,
+        "cover_min": args.cover_min,
+        "candidates": len(plan.candidates),
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "solver": sol.solver,
+        "status": sol.status,
+        "solve_seconds": sol.seconds,
+        "exact": None
+        if ex is None
+        else {
+            "objective": ex.objective,
+            "bound": ex.bound,
+            "gap": ex.gap,
+            "status": ex.status,
+            "seconds": ex.seconds,
+        },  # fmt: skip
+        "night_incidents": int(night.sum()),
+        "night_incident_share_covered": float(night_hit.mean()) if len(night_hit) else 0.0,
+        "slots": [
+            {
+                "slot": slots[s].label,
+                "staffed": len(plan.staffed[s]),
+                "demand": float(plan.slot_total[s]),
+                "covered": float(plan.slot_covered[s]),
+                "covered_share": float(plan.slot_covered[s] / plan.slot_total[s])
+                if plan.slot_total[s] > 0
+                else 0.0,
+                "covered_without_continuity": float(plan.slot_best[s]),
+            }
+            for s in range(len(slots))
+        ],
+        "switches": plan.switches,
+        "continuity": 0.1,
+        "backtest": {
+            "test_weeks": args.test_weeks,
+            "test_incidents": scores[0].test_incidents,
+            "hit_rate": scores[0].hit_rate,
+            "pai": scores[0].pai_area,
+            "pai_road": scores[0].pai_road,
+            "plan": scores[0].to_dict(),
+            "baselines": {"kde_grid": scores[1].to_dict(), "random": scores[2].to_dict()},
+        },
+        "hit_rate": scores[0].hit_rate,
+        "pai": scores[0].pai_area,
+        "pai_road": scores[0].pai_road,
+        "notes": list(incidents.notes) + list(demand.notes),
+    }
+    stages.run(
+        "writing control points",
+        lambda: write_files(
+            args.out,
+            {"control_points.geojson": geojson_text(frame), "points.json": json_text(summary)},
+        ),
+    )
+    return summary
+
+
+def shapely_point(x: float, y: float) -> Any:
+    from shapely.geometry import Point
+
+    return Point(float(x), float(y))
+
+
+def _print_points(summary: dict[str, Any]) -> None:
+    gap = summary["gap"]
+    print(
+        f"{summary['count']} control points of {summary['candidates']:,} candidates: "
+        f"covered demand {summary['objective']:,.1f} (bound {summary['bound']:,.1f}, "
+        f"gap {100 * gap:.2f}%, {summary['solver']}, {summary['status']})"
+    )
+    print(f"night incidents covered: {100 * summary['night_incident_share_covered']:.1f}%")
+    print("slot          staffed  covered demand share")
+    for s in summary["slots"]:
+        print(f"{s['slot']:<13} {s['staffed']:>7}  {100 * s['covered_share']:>20.1f}%")
+    bt = summary["backtest"]
+    print(f"back-test on the last {bt['test_weeks']:g} weeks ({bt['test_incidents']:,} incidents):")
+    print("                hit rate   PAI (area)   PAI (road)")
+    for name, sc in [("plan", bt["plan"]), *bt["baselines"].items()]:
+        print(
+            f"  {name:<12} {100 * sc['hit_rate']:>8.1f}%   {sc['pai_area']:>10.2f}   {sc['pai_road']:>10.2f}"
+        )
+
+
+def cmd_points(args: argparse.Namespace) -> int:
+    stages = Stages(11 + (1 if args.posts else 0), quiet=args.quiet)
+    summary = run_points(args, stages)
+    _print_points(summary)
+    print(f"wrote {Path(args.out) / 'control_points.geojson'} and points.json")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from data.demo import DEMO_SEED, DEMO_TIMEZONE, build_demo
 
@@ -320,9 +594,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         args=cov_args,
         stages=stages,
     )
+    pts_args = parser.parse_args(
+        ["points", "--network", str(files.network), "--mode", "walk",
+         "--incidents", str(files.incidents), "--timezone", DEMO_TIMEZONE,
+         "--count", "6", "--cover-m", "120", "--spacing-m", "150", "--bandwidth-m", "50",
+         "--staffing", "3,4,5,6,6,6,5,4", "--exact-limit-s", "10", "--out", str(out)]
+    )  # fmt: skip
+    pts_args.quiet = args.quiet
+    stages.total += 10
+    summary = run_points(pts_args, stages)
     print("Demo district: Helsinki centre (OpenStreetMap), incidents SYNTHETIC")
+    print("\n== 1/3/5-minute response coverage from the posts (drive network)")
     _print_coverage_table(result)
-    print(f"results in {out}/")
+    print("\n== night control points (foot, walk network)")
+    _print_points(summary)
+    print(f"\nresults in {out}/")
     return 0
 
 

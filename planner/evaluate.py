@@ -1,0 +1,156 @@
+"""Back-testing plans on incidents they were not built from, against common baselines.
+
+A plan is built on the earlier weeks and scored on the later ones: the hit rate (share of test
+incidents on road the plan covers) and the Predictive Accuracy Index, ``PAI = hit rate /
+covered share``, with the covered share measured as area (road area: a buffer around the
+streets) and as road length. Two baselines are scored on the same test incidents in the same
+run: the N densest cells of a planar kernel density grid of the training incidents (the common
+practice), and N random candidate sites with the plan's cover radius.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from scipy import ndimage
+
+from geo.errors import InputError
+from geo.graph import Network
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Score:
+    """How one set of places did on the test incidents."""
+
+    name: str
+    hit_rate: float
+    test_incidents: int
+    covered_road_share: float
+    covered_area_share: float
+    pai_area: float
+    pai_road: float
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        return asdict(self)
+
+
+def split_by_time(times: pd.Series, *, test_weeks: float) -> tuple[BoolArray, BoolArray]:
+    """Train (earlier) and test (the last ``test_weeks`` weeks) masks; rows without time in neither."""
+    t = pd.to_datetime(times)
+    has = t.notna().to_numpy()
+    if not has.any():
+        msg = "incidents have no times: a back-test needs them"
+        raise InputError(msg)
+    cut = t.max() - pd.Timedelta(weeks=test_weeks)
+    test = has & (t > cut).to_numpy()
+    train = has & ~test
+    if not train.any() or not test.any():
+        msg = (
+            f"the incidents span {(t.max() - t.min()).days} days: too short to hold out "
+            f"{test_weeks:g} test weeks and still train on earlier ones"
+        )
+        raise InputError(msg)
+    return train, test
+
+
+class RoadArea:
+    """The road area (streets buffered) and shares of it, measured once per network."""
+
+    def __init__(self, net: Network, *, buffer_m: float = 40.0) -> None:
+        self.net = net
+        self.buffer_m = buffer_m
+        self.seg_buffers = shapely.buffer(net.seg_geometry, buffer_m, quad_segs=2)
+        self.total = shapely.union_all(self.seg_buffers)
+        self.area = self.total.area
+
+    def share_of_segments(self, covered: BoolArray) -> float:
+        if not covered.any():
+            return 0.0
+        return shapely.union_all(self.seg_buffers[covered]).area / self.area
+
+    def share_of_polygon(self, poly: shapely.Geometry) -> float:
+        return shapely.intersection(self.total, poly).area / self.area
+
+
+def _score(
+    name: str,
+    hits: BoolArray,
+    road_share: float,
+    area_share: float,
+) -> Score:
+    hit = float(hits.mean()) if len(hits) else 0.0
+    return Score(
+        name=name,
+        hit_rate=hit,
+        test_incidents=len(hits),
+        covered_road_share=road_share,
+        covered_area_share=area_share,
+        pai_area=hit / area_share if area_share > 0 else 0.0,
+        pai_road=hit / road_share if road_share > 0 else 0.0,
+    )
+
+
+def score_segments(
+    name: str,
+    net: Network,
+    covered: BoolArray,
+    test_segments: npt.NDArray[np.int64],
+    area: RoadArea,
+) -> Score:
+    """Score a set of covered segments: a test incident is a hit if its segment is covered."""
+    road = float(net.seg_length_m[covered].sum() / net.road_length_m)
+    return _score(name, covered[test_segments], road, area.share_of_segments(covered))
+
+
+def kde_grid_cells(
+    xy: FloatArray, *, n: int, cell_m: float, bandwidth_m: float, bounds: tuple[float, ...]
+) -> list[shapely.Polygon]:
+    """The ``n`` densest cells of a planar Gaussian kernel density of the points."""
+    minx, miny, maxx, maxy = bounds
+    nx_ = max(1, int(np.ceil((maxx - minx) / cell_m)))
+    ny_ = max(1, int(np.ceil((maxy - miny) / cell_m)))
+    hist, _, _ = np.histogram2d(
+        xy[:, 0], xy[:, 1], bins=[nx_, ny_],
+        range=[[minx, minx + nx_ * cell_m], [miny, miny + ny_ * cell_m]],
+    )  # fmt: skip
+    density = ndimage.gaussian_filter(hist, sigma=bandwidth_m / cell_m, mode="constant")
+    flat = np.argsort(-density.ravel(), kind="stable")[:n]
+    ix, iy = np.unravel_index(flat, density.shape)
+    return [
+        shapely.box(
+            minx + i * cell_m, miny + j * cell_m, minx + (i + 1) * cell_m, miny + (j + 1) * cell_m
+        )
+        for i, j in zip(ix, iy, strict=True)
+    ]
+
+
+def score_grid(
+    name: str,
+    net: Network,
+    cells: list[shapely.Polygon],
+    test_points: npt.NDArray[np.object_],
+    area: RoadArea,
+) -> Score:
+    """Score grid cells: a test incident is a hit if it lies in a cell."""
+    union = shapely.union_all(cells)
+    hits = shapely.contains_xy(union, shapely.get_x(test_points), shapely.get_y(test_points))
+    mid = shapely.line_interpolate_point(net.seg_geometry, 0.5, normalized=True)
+    inside = shapely.contains_xy(union, shapely.get_x(mid), shapely.get_y(mid))
+    road = float(net.seg_length_m[inside].sum() / net.road_length_m)
+    return _score(name, np.asarray(hits, bool), road, area.share_of_polygon(union))
+
+
+def held_out(
+    incidents: gpd.GeoDataFrame, test: BoolArray, slot: npt.NDArray[np.int64]
+) -> gpd.GeoDataFrame:
+    """The test incidents that count: on the network and inside the night slots."""
+    keep = test & incidents["on_network"].to_numpy(bool) & (slot >= 0)
+    return incidents[keep]
