@@ -539,6 +539,9 @@ def plan_control_points(
         model has fewer than 2 million non-zeros).
     """
     n_slots = demand_by_slot.shape[0]
+    if (cover_m is None) == (cover_min is None):
+        msg = "give exactly one of cover_m (metres) or cover_min (minutes)"
+        raise InputError(msg)
     if count < 1:
         msg = f"count must be >= 1, got {count}"
         raise InputError(msg)

@@ -1,0 +1,152 @@
+"""Control points: known optima by brute force, spacing, determinism, tidal staffing."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from geo.errors import InfeasibleError, InputError
+from planner.control_points import (
+    cover_matrix,
+    plan_control_points,
+    solve_exact,
+    solve_greedy,
+    spacing_conflicts,
+    staff_slots,
+)
+from planner.demand import build_demand, parse_slots, slot_of
+from tests.conftest import incidents_at
+
+
+def random_instance(seed: int, m: int = 14, k: int = 40):
+    rng = np.random.default_rng(seed)
+    A = sparse.csr_array(rng.random((m, k)) < 0.15)
+    w = rng.integers(1, 10, k).astype(float)
+    xy = rng.uniform(0, 1000, (m, 2))
+    conflicts = spacing_conflicts(xy, spacing_m=200)
+    return A, w, xy, conflicts
+
+
+def brute_force(A, w, n, conflicts):
+    bad = {tuple(p) for p in conflicts.tolist()}
+    best = 0.0
+    dense = A.toarray()
+    for combo in itertools.combinations(range(A.shape[0]), n):
+        if any((a, b) in bad for a, b in itertools.combinations(combo, 2)):
+            continue
+        best = max(best, float(w[dense[list(combo)].any(axis=0)].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_equals_brute_force_and_greedy_is_close(seed):
+    A, w, xy, conflicts = random_instance(seed)
+    opt = brute_force(A, w, 3, conflicts)
+    ex = solve_exact(A, w, 3, conflicts=conflicts, time_limit_s=20)
+    assert ex.objective == pytest.approx(opt)
+    assert ex.gap == pytest.approx(0.0, abs=1e-6)
+    g = solve_greedy(A, w, 3, conflicts=conflicts, xy=xy, seed=seed)
+    assert g.objective >= 0.995 * opt
+    chosen = set(g.chosen.tolist())
+    assert not any(a in chosen and b in chosen for a, b in conflicts.tolist())
+    assert g.bound >= opt  # the bound really bounds
+
+
+def test_greedy_is_deterministic_for_a_seed():
+    A, w, xy, conflicts = random_instance(11, m=30, k=120)
+    a = solve_greedy(A, w, 5, conflicts=conflicts, xy=xy, seed=3)
+    b = solve_greedy(A, w, 5, conflicts=conflicts, xy=xy, seed=3)
+    assert a.chosen.tolist() == b.chosen.tolist()
+
+
+def test_spacing_that_makes_n_impossible():
+    xy = np.array([[0.0, 0.0], [10.0, 0.0], [20.0, 0.0]])
+    A = sparse.csr_array(np.eye(3, dtype=bool))
+    conflicts = spacing_conflicts(xy, spacing_m=100)
+    with pytest.raises(InfeasibleError, match="only 1 points fit"):
+        solve_greedy(A, np.ones(3), 2, conflicts=conflicts)
+
+
+def test_cover_matrix_by_walking_distance(line_graph):
+    # from B (x=600): A-B's midpoint is 300 m away, B-C's 300 m, C->D's 900 m
+    A = cover_matrix(line_graph, np.array([1]), cover_m=300)
+    covered = set(np.flatnonzero(A.toarray()[0]).tolist())
+    mids = {s: line_graph.seg_geometry[s].interpolate(0.5, normalized=True).x for s in covered}
+    assert sorted(mids.values()) == [300.0, 900.0]
+
+
+def test_cover_matrix_by_response_time_respects_one_way(line_graph):
+    # from D nothing is reachable (C->D is one-way into D), except D itself
+    A = cover_matrix(line_graph, np.array([3]), cover_min=5)
+    assert A.nnz == 0
+    # from C: 30 s reach C->D's midpoint and B-C's midpoint
+    A = cover_matrix(line_graph, np.array([2]), cover_min=0.5)
+    assert A.nnz == 2
+
+
+def test_plan_rejects_bad_requests(line_graph):
+    demand = np.ones((1, line_graph.n_segments))
+    with pytest.raises(InfeasibleError, match="larger than"):
+        plan_control_points(line_graph, demand, count=50, spacing_m=0, cover_m=100)
+    with pytest.raises(InputError, match="exactly one"):
+        plan_control_points(line_graph, demand, count=1, spacing_m=0)
+    with pytest.raises(InputError, match="staffing"):
+        plan_control_points(
+            line_graph, demand, count=1, spacing_m=0, cover_m=100,
+            candidates=np.array([0, 1]), staffing=[2],
+        )  # fmt: skip
+
+
+def test_staffing_follows_the_peak_and_prefers_continuity():
+    # two points; slot 0 demand at unit 0 (point 0), slot 1 at unit 1 (point 1)
+    cover = sparse.csr_array(np.array([[1, 0], [0, 1]], dtype=bool))
+    demand = np.array([[5.0, 1.0], [1.0, 5.0], [1.05, 1.0]])
+    staffed, covered, best, switches = staff_slots(cover, demand, [1, 1, 1], continuity=0.1)
+    assert [s.tolist() for s in staffed] == [[0], [1], [1]]  # slot 2: stay (5% < 10%)
+    assert covered.tolist() == [5.0, 5.0, 1.0]
+    assert best.tolist() == [5.0, 5.0, 1.05]
+    assert switches == 2
+
+
+def test_parse_slots():
+    night = parse_slots("20-04")
+    assert len(night) == 8 and night[0].label == "20:00-21:00" and night[-1].label == "03:00-04:00"
+    assert [s.label for s in parse_slots("20-22,22-02")] == ["20:00-22:00", "22:00-02:00"]
+    with pytest.raises(InputError, match="overlap"):
+        parse_slots("20-23,22-02")
+    with pytest.raises(InputError, match="cannot read"):
+        parse_slots("8pm-2")
+    times = pd.Series(
+        pd.to_datetime(["2026-11-01 21:30", "2026-11-01 01:59", "2026-11-01 12:00", None])
+    ).dt.tz_localize("Asia/Shanghai")
+    assert slot_of(times, parse_slots("20-22,22-02")).tolist() == [0, 1, -1, -1]
+
+
+def test_demand_spreading_conserves_weight(line_graph):
+    inc = incidents_at(line_graph, [(300, 0), (900, 0), (1500, 0), (5300, 0)], [1, 2, 1, 1])
+    inc["time"] = (
+        pd.Series(pd.to_datetime(["2026-11-01 21:00"] * 3 + ["2026-11-01 12:00"]))
+        .dt.tz_localize("Asia/Shanghai")
+        .to_numpy()
+    )
+    inc["category"] = ["theft", "other", "robbery", "other"]
+    d = build_demand(line_graph, inc, slots="20-22", bandwidth_m=700)
+    # theft 1.5, other 1.0 x 2, robbery 3.0; the noon incident is outside the slots
+    assert d.by_slot.sum() == pytest.approx(1.5 + 2.0 + 3.0)
+    assert (d.by_slot >= 0).all()
+    spread = build_demand(line_graph, inc, slots="20-22", bandwidth_m=700).night
+    point = build_demand(line_graph, inc, slots="20-22", bandwidth_m=0).night
+    assert spread.max() < point.max()  # the peak is spread to its neighbours
+    assert spread.sum() == pytest.approx(point.sum())
+    assert d.notes and "outside the night slots" in d.notes[0]
+
+
+def test_demand_with_no_incident_in_the_slots(line_graph):
+    inc = incidents_at(line_graph, [(300, 0)])
+    inc["time"] = pd.Series(pd.to_datetime(["2026-11-01 12:00"])).dt.tz_localize("UTC").to_numpy()
+    with pytest.raises(InputError, match="none of the 1 incidents"):
+        build_demand(line_graph, inc, slots="20-04")
