@@ -19,6 +19,7 @@ NaN goes in, NaN comes out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -140,6 +141,26 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     return lon_a + dlon, lat_a + dlat
 
 
+def _invert(
+    forward: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
+    target_lon: FloatArray,
+    target_lat: FloatArray,
+    lon: FloatArray,
+    lat: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Fixed-point iteration: refine (lon, lat) until ``forward(lon, lat)`` hits the target."""
+    for _ in range(_MAX_ITER):
+        f_lon, f_lat = forward(lon, lat)
+        err_lon = f_lon - target_lon
+        err_lat = f_lat - target_lat
+        lon = lon - err_lon
+        lat = lat - err_lat
+        err = np.maximum(np.abs(err_lon), np.abs(err_lat))
+        if not np.any(err > _TOL_DEG):  # NaN compares False, so NaN input ends the loop too
+            break
+    return lon, lat
+
+
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Convert GCJ-02 longitude/latitude to WGS-84.
 
@@ -158,17 +179,7 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
         WGS-84 longitude and latitude; points outside China are returned unchanged.
     """
     g_lon, g_lat = _as_arrays(lon, lat)
-    w_lon, w_lat = g_lon.copy(), g_lat.copy()
-    for _ in range(_MAX_ITER):
-        f_lon, f_lat = wgs84_to_gcj02(w_lon, w_lat)
-        err_lon = f_lon - g_lon
-        err_lat = f_lat - g_lat
-        w_lon -= err_lon
-        w_lat -= err_lat
-        err = np.maximum(np.abs(err_lon), np.abs(err_lat))
-        if not np.any(err > _TOL_DEG):  # NaN compares False, so NaN input ends the loop too
-            break
-    return w_lon, w_lat
+    return _invert(wgs84_to_gcj02, g_lon, g_lat, g_lon.copy(), g_lat.copy())
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -211,17 +222,7 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
     y = b_lat - _BD_DLAT
     z = np.hypot(x, y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    g_lon, g_lat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(_MAX_ITER):
-        f_lon, f_lat = gcj02_to_bd09(g_lon, g_lat)
-        err_lon = f_lon - b_lon
-        err_lat = f_lat - b_lat
-        g_lon -= err_lon
-        g_lat -= err_lat
-        err = np.maximum(np.abs(err_lon), np.abs(err_lat))
-        if not np.any(err > _TOL_DEG):
-            break
-    return g_lon, g_lat
+    return _invert(gcj02_to_bd09, b_lon, b_lat, z * np.cos(theta), z * np.sin(theta))
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
