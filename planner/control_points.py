@@ -261,7 +261,10 @@ def solve_greedy(
         raise InfeasibleError(msg)
     status = "greedy"
     if swap:
-        chosen, status = _swap(A, w, chosen, covered, C, t0=t0, time_limit_s=time_limit_s)
+        A_csc = sparse.csc_array(A)
+        chosen, status = _swap(
+            A, w, chosen, covered, C, t0=t0, time_limit_s=time_limit_s, A_csc=A_csc
+        )
         best, best_obj = list(chosen), _objective(A, w, chosen)
         rng = np.random.default_rng(seed)
         drop = max(1, n // 4)
@@ -280,7 +283,7 @@ def solve_greedy(
             trial, cov = _greedy_fill(A, w, C, keep, n, rng=rng)
             if len(trial) < n:
                 continue
-            trial, _ = _swap(A, w, trial, cov, C, t0=t0, time_limit_s=time_limit_s)
+            trial, _ = _swap(A, w, trial, cov, C, t0=t0, time_limit_s=time_limit_s, A_csc=A_csc)
             obj = _objective(A, w, trial)
             if obj > best_obj + 1e-9:
                 best, best_obj = trial, obj
@@ -307,8 +310,14 @@ def _swap(
     *,
     t0: float,
     time_limit_s: float,
+    A_csc: sparse.csc_array | None = None,
 ) -> tuple[list[int], str]:
-    """Best-improvement 1-swap passes until no swap gains or time runs out."""
+    """Best-improvement 1-swap passes until no swap gains or time runs out.
+
+    ``A_csc`` (the cover matrix by columns) makes each trial a product over the ~tens of
+    units the removed point covers, not over the whole matrix.
+    """
+    A_csc = sparse.csc_array(A) if A_csc is None else A_csc
     m = A.shape[0]
     chosen = list(chosen)
     improved = True
@@ -325,9 +334,7 @@ def _swap(
                 return chosen, "time limit in swap"
             cols = A.indices[A.indptr[p] : A.indptr[p + 1]]
             loss = float(once[cols].sum())
-            extra_vec = np.zeros(A.shape[1])
-            extra_vec[cols] = once[cols]
-            delta = base + A @ extra_vec - loss
+            delta = base + A_csc[:, cols] @ once[cols] - loss
             # feasible replacements: not chosen; conflicts only with p (or none)
             conf_p = np.zeros(m, dtype=bool)
             conf_p[C.indices[C.indptr[p] : C.indptr[p + 1]]] = True
