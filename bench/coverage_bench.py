@@ -30,15 +30,14 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from bench.city import cache_key, load_city, make_incidents, make_posts, stage
-from geo.graph import compile_network
+from bench.city import make_incidents, make_posts, stage
+from bench.common import format_table, load_city_network, pass_fail, versions
 from geo.snap import snap_incidents, snap_posts
 from planner.coverage import compute_coverage, node_times, segment_reach
 
@@ -116,16 +115,6 @@ def osmnx_nearest_edges(
     return (None, None) if out is None else out
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("numpy", "scipy", "networkx", "osmnx", "shapely", "geopandas"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "?"
-    return out
-
-
 def _fmt(v: float | None, digits: int = 3) -> str:
     if v is None:
         return "-"
@@ -134,29 +123,20 @@ def _fmt(v: float | None, digits: int = 3) -> str:
     return f"{v:.{digits}f}" if v >= 0.001 else f"{v:.2e}"
 
 
-def format_table(rows: list[Row]) -> str:
+def table(rows: list[Row]) -> str:
     head = ("what", "ours (s)", "baseline (s)", "ratio", "target", "pass/fail")
-    body = []
-    for r in rows:
-        ratio = r.ratio
-        body.append(
-            (
-                r.what,
-                _fmt(r.ours_s, 4),
-                _fmt(r.baseline_s, 3) + (f" [{r.baseline}]" if r.baseline else ""),
-                f"{ratio:.1f}x" if ratio is not None else "-",
-                r.target or "-",
-                "-" if r.passed is None else ("PASS" if r.passed else "FAIL"),
-            )
+    body = [
+        (
+            r.what,
+            _fmt(r.ours_s, 4),
+            _fmt(r.baseline_s, 3) + (f" [{r.baseline}]" if r.baseline else ""),
+            f"{r.ratio:.1f}x" if r.ratio is not None else "-",
+            r.target or "-",
+            pass_fail(r.passed),
         )
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
-    notes = [f"  {r.what}: {r.note}" for r in rows if r.note]
-    if notes:
-        lines += ["", "notes:", *notes]
-    return "\n".join(lines)
+        for r in rows
+    ]
+    return format_table(head, body, [f"  {r.what}: {r.note}" for r in rows if r.note])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,30 +146,11 @@ def run(args: argparse.Namespace) -> int:
     rows: list[Row] = []
     extra: dict[str, Any] = {}
 
-    cached = Path(args.cache_dir) / cache_key(
-        rows=args.rows, cols=args.cols, spacing_m=args.spacing, seed=args.seed
-    )
-    extra["city_from_cache"] = not args.no_cache and cached.exists()
-    t0 = time.perf_counter()
-    G = load_city(
-        Path(args.cache_dir),
-        rows=args.rows,
-        cols=args.cols,
-        spacing_m=args.spacing,
-        seed=args.seed,
-        use_cache=not args.no_cache,
-    )
-    extra["city_s"] = time.perf_counter() - t0
-
-    with stage("compile_network"):
-        t0 = time.perf_counter()
-        net = compile_network(G)
-        compile_s = time.perf_counter() - t0
-    print(
-        f"[bench] network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
-        f"{net.n_segments:,} segments, {net.road_length_m / 1000:,.0f} km of road",
-        file=sys.stderr,
-    )
+    city = load_city_network(args, keep_graph=True)
+    net, G = city.net, city.graph
+    extra["city_from_cache"] = city.from_cache
+    extra["city_s"] = city.city_s
+    compile_s = city.compile_s
     with stage(f"making {args.posts} posts and {args.incidents:,} incidents"):
         posts = make_posts(net, args.posts, seed=args.seed)
         incidents = make_incidents(net, args.incidents, seed=args.seed)
@@ -343,8 +304,7 @@ def run(args: argparse.Namespace) -> int:
         tracemalloc.stop()
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
-    table = format_table(rows)
-    print(table)
+    print(table(rows))
     print(
         f"\npeak memory: process max RSS {maxrss_mb:,.0f} MB; tracemalloc peak of one coverage "
         f"call with incidents {trace_peak / 2**20:,.1f} MB"
@@ -365,7 +325,7 @@ def run(args: argparse.Namespace) -> int:
         "benchmark": "coverage",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": _versions(),
+        "versions": versions(("numpy", "scipy", "networkx", "osmnx", "shapely", "geopandas")),
         "parameters": {
             "rows": args.rows,
             "cols": args.cols,

@@ -31,15 +31,14 @@ import resource
 import sys
 import time
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from bench.city import cache_key, load_city, make_incidents, stage
-from geo.graph import compile_network
+from bench.city import make_incidents, stage
+from bench.common import format_table, load_city_network, pass_fail, versions
 from geo.snap import snap_incidents
 from planner.control_points import (
     Solution,
@@ -90,16 +89,6 @@ def _children_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("numpy", "scipy", "highspy", "spopt", "pulp", "networkx", "geopandas"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "?"
-    return out
-
-
 def _sol(s: Solution | None) -> dict[str, Any] | None:
     if s is None:
         return None
@@ -108,27 +97,10 @@ def _sol(s: Solution | None) -> dict[str, Any] | None:
     return d
 
 
-def format_table(rows: list[Row]) -> str:
+def table(rows: list[Row]) -> str:
     head = ("what", "ours", "baseline", "ratio", "target", "pass/fail")
-    body = [
-        (
-            r.what,
-            r.ours,
-            r.baseline,
-            r.ratio,
-            r.target,
-            "-" if r.passed is None else ("PASS" if r.passed else "FAIL"),
-        )
-        for r in rows
-    ]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
-    notes = [f"  {r.what}: {r.note}" for r in rows if r.note]
-    if notes:
-        lines += ["", "notes:", *notes]
-    return "\n".join(lines)
+    body = [(r.what, r.ours, r.baseline, r.ratio, r.target, pass_fail(r.passed)) for r in rows]
+    return format_table(head, body, [f"  {r.what}: {r.note}" for r in rows if r.note])
 
 
 # --- spopt in a child process -------------------------------------------------------------
@@ -228,29 +200,11 @@ def run(args: argparse.Namespace) -> int:
     timings: dict[str, float] = {}
     rss: dict[str, float] = {}
 
-    cached = Path(args.cache_dir) / cache_key(
-        rows=args.rows, cols=args.cols, spacing_m=args.spacing, seed=args.seed
-    )
-    from_cache = not args.no_cache and cached.exists()
-    t0 = time.perf_counter()
-    G = load_city(
-        Path(args.cache_dir),
-        rows=args.rows,
-        cols=args.cols,
-        spacing_m=args.spacing,
-        seed=args.seed,
-        use_cache=not args.no_cache,
-    )
-    timings["city"] = time.perf_counter() - t0
-    with stage("compile_network"):
-        t0 = time.perf_counter()
-        net = compile_network(G)
-        timings["compile_network"] = time.perf_counter() - t0
-    del G
-    print(
-        f"[bench] network: {net.n_nodes:,} nodes, {net.n_segments:,} segments",
-        file=sys.stderr,
-    )
+    city = load_city_network(args)
+    net = city.net
+    from_cache = city.from_cache
+    timings["city"] = city.city_s
+    timings["compile_network"] = city.compile_s
     with stage(f"making and snapping {args.incidents:,} incidents"):
         incidents = make_incidents(net, args.incidents, seed=args.seed)
         t0 = time.perf_counter()
@@ -510,7 +464,7 @@ def run(args: argparse.Namespace) -> int:
     rss["end"] = _rss_mb()
     children_mb = _children_rss_mb()
 
-    print(format_table(rows))
+    print(table(rows))
     print(
         f"\npeak memory: process max RSS {rss['end']:,.0f} MB (after instance "
         f"{rss['instance']:,.0f}, cover_matrix {rss['cover_matrix']:,.0f}, solve_greedy "
@@ -529,7 +483,9 @@ def run(args: argparse.Namespace) -> int:
         "benchmark": "points",
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": _versions(),
+        "versions": versions(
+            ("numpy", "scipy", "highspy", "spopt", "pulp", "networkx", "geopandas")
+        ),
         "parameters": {
             "rows": args.rows,
             "cols": args.cols,

@@ -1,0 +1,84 @@
+"""What every benchmark shares: loading the city network, the result table, versions."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import networkx as nx
+
+from bench.city import cache_key, load_city, stage
+from geo.graph import Network, compile_network
+
+
+@dataclass(frozen=True)
+class CityNetwork:
+    """The compiled city and how long it took to get it."""
+
+    net: Network
+    graph: nx.MultiDiGraph | None  # kept only when asked for (it costs ~1 GB at full size)
+    from_cache: bool
+    city_s: float
+    compile_s: float
+
+
+def load_city_network(args: argparse.Namespace, *, keep_graph: bool = False) -> CityNetwork:
+    """Build or load the synthetic city of ``args`` (rows, cols, spacing, seed, cache) and
+    compile it; the graph itself is dropped once compiled unless ``keep_graph``."""
+    params = {"rows": args.rows, "cols": args.cols, "spacing_m": args.spacing, "seed": args.seed}
+    from_cache = not args.no_cache and (Path(args.cache_dir) / cache_key(**params)).exists()
+    t0 = time.perf_counter()
+    G = load_city(Path(args.cache_dir), use_cache=not args.no_cache, **params)
+    city_s = time.perf_counter() - t0
+    with stage("compile_network"):
+        t0 = time.perf_counter()
+        net = compile_network(G)
+        compile_s = time.perf_counter() - t0
+    print(
+        f"[bench] network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
+        f"{net.n_segments:,} segments, {net.road_length_m / 1000:,.0f} km of road",
+        file=sys.stderr,
+    )
+    return CityNetwork(
+        net=net,
+        graph=G if keep_graph else None,
+        from_cache=from_cache,
+        city_s=city_s,
+        compile_s=compile_s,
+    )
+
+
+def pass_fail(passed: bool | None) -> str:
+    return "-" if passed is None else ("PASS" if passed else "FAIL")
+
+
+def format_table(
+    head: Sequence[str], body: Iterable[Sequence[str]], notes: Iterable[str] = ()
+) -> str:
+    """A plain left-aligned table, then the notes."""
+    body = [tuple(str(c) for c in row) for row in body]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
+    notes = list(notes)
+    if notes:
+        lines += ["", "notes:", *notes]
+    return "\n".join(lines)
+
+
+def versions(packages: Sequence[str]) -> dict[str, str]:
+    """Python's and the given packages' versions ("?" where not installed)."""
+    out = {"python": platform.python_version()}
+    for pkg in packages:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "?"
+    return out
