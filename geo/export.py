@@ -29,27 +29,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _round(coords: Any, precision: int) -> Any:
+    if isinstance(coords, list):
+        return [_round(c, precision) for c in coords]
+    return round(coords, precision) if isinstance(coords, float) else coords
+
+
 def geojson_text(frame: gpd.GeoDataFrame, *, precision: int = 7) -> str:
-    """A FeatureCollection in EPSG:4326 with plain JSON properties (no NaN, no numpy types)."""
+    """A FeatureCollection in EPSG:4326 with plain JSON properties (no NaN, no numpy types)
+    and coordinates rounded to ``precision`` decimals (7: about 1 cm)."""
     out = frame.to_crs(WGS84) if frame.crs is not None else frame
     geo = json.loads(out.to_json(drop_id=True, to_wgs84=False))
     for feature in geo["features"]:
         feature["properties"] = {k: _plain(v) for k, v in feature["properties"].items()}
-    text = json.dumps(geo, ensure_ascii=False, allow_nan=False)
-    return _round_coordinates(text, precision) if precision else text
-
-
-def _round_coordinates(text: str, precision: int) -> str:
-    geo = json.loads(text)
-
-    def rnd(c: Any) -> Any:
-        if isinstance(c, list):
-            return [rnd(v) for v in c]
-        return round(c, precision) if isinstance(c, float) else c
-
-    for feature in geo["features"]:
-        if feature.get("geometry"):
-            feature["geometry"]["coordinates"] = rnd(feature["geometry"]["coordinates"])
+        if precision and feature.get("geometry"):
+            geometry = feature["geometry"]
+            geometry["coordinates"] = _round(geometry["coordinates"], precision)
     return json.dumps(geo, ensure_ascii=False, allow_nan=False)
 
 

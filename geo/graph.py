@@ -26,6 +26,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from geo.errors import CRSError, InputError
+from geo.travel_time import first_tag
 
 # scipy's csgraph reads an explicit zero as "no edge": zero travel times become this instead.
 MIN_TRAVEL_TIME_S = 1e-9
@@ -138,18 +139,6 @@ class Network:
         """k-d tree over node coordinates (built on first use)."""
         return cKDTree(np.column_stack([self.x, self.y]))
 
-    def nodes_of(self, ids: list[int] | npt.ArrayLike) -> IntArray:
-        """Indices of the given node ids; :class:`InputError` for an id not in the network."""
-        index = self.node_index
-        out = np.empty(len(ids), dtype=np.int64)  # type: ignore[arg-type]
-        for i, n in enumerate(ids):  # type: ignore[arg-type]
-            try:
-                out[i] = index[int(n)]
-            except KeyError:
-                msg = f"node {n} is not in the network"
-                raise InputError(msg) from None
-        return out
-
 
 def _edge_geometries(
     geoms: list[object], x: FloatArray, y: FloatArray, u: IntArray, v: IntArray
@@ -240,8 +229,7 @@ def compile_network(G: nx.MultiDiGraph) -> Network:
         geoms.append(d.get("geometry"))
         name = d.get("name")
         names[j] = ", ".join(map(str, name)) if isinstance(name, list) else name
-        hwy = d.get("highway")
-        hwys[j] = hwy[0] if isinstance(hwy, list) and hwy else hwy
+        hwys[j] = first_tag(d.get("highway"))
     if not (np.isfinite(ttime).all() and (ttime >= 0).all()):
         msg = "some edges have a negative or non-finite travel_time"
         raise InputError(msg)

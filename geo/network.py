@@ -20,7 +20,7 @@ import networkx as nx
 import osmnx as ox
 
 from geo.errors import InputError
-from geo.travel_time import Profile, add_travel_times, load_profile
+from geo.travel_time import Profile, add_travel_times, first_tag, load_profile
 
 log = logging.getLogger(__name__)
 
@@ -79,27 +79,23 @@ class LoadedNetwork:
     report: NetworkReport
 
 
-def _first(value: Any) -> Any:
-    return value[0] if isinstance(value, list | tuple) and value else value
-
-
 def _keep_edge(data: dict[str, Any], mode: Mode) -> bool:
     hwy = data.get("highway")
     classes = set(hwy) if isinstance(hwy, list | tuple) else {hwy}
     if str(data.get("area", "no")) == "yes":
         return False
-    if str(_first(data.get("access", "yes"))) in _NO:
+    if str(first_tag(data.get("access", "yes"))) in _NO:
         return False
     if mode == "drive":
         if not classes & DRIVE_HIGHWAYS:
             return False
         for tag in ("motor_vehicle", "motorcar"):
-            if str(_first(data.get(tag, "yes"))) in _NO:
+            if str(first_tag(data.get(tag, "yes"))) in _NO:
                 return False
-        return str(_first(data.get("service", ""))) not in _DRIVE_SERVICE_EXCLUDED
+        return str(first_tag(data.get("service", ""))) not in _DRIVE_SERVICE_EXCLUDED
     if hwy is None or classes <= WALK_EXCLUDED_HIGHWAYS:
         return False
-    return str(_first(data.get("foot", "yes"))) not in _NO
+    return str(first_tag(data.get("foot", "yes"))) not in _NO
 
 
 def _filter_edges(G: nx.MultiDiGraph, mode: Mode) -> nx.MultiDiGraph:

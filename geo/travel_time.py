@@ -231,7 +231,8 @@ def parse_maxspeed(value: Any) -> float | None:
     return None
 
 
-def _first(value: Any) -> Any:
+def first_tag(value: Any) -> Any:
+    """The first of a list-valued tag (simplified edges merge ways), or the value itself."""
     return value[0] if isinstance(value, list | tuple) and value else value
 
 
@@ -244,7 +245,7 @@ def edge_speed_kph(data: dict[str, Any], profile: Profile) -> float:
         if limit is not None:
             base = limit * profile.maxspeed_share
         else:
-            hwy = str(_first(data.get("highway")) or "default")
+            hwy = str(first_tag(data.get("highway")) or "default")
             base = profile.speeds_kph.get(hwy, profile.speeds_kph.get("default", 25.0))
     return min(base * profile.night_factor * profile.emergency_factor, profile.max_speed_kph)
 
