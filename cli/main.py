@@ -227,17 +227,8 @@ def _print_coverage_table(result: Any, *, out: Any = None) -> None:
     )
 
 
-def run_coverage(
-    *,
-    network: str,
-    posts_path: str,
-    incidents_path: str | None,
-    thresholds: Sequence[float],
-    out: str,
-    args: argparse.Namespace,
-    stages: Stages,
-) -> Any:
-    """Coverage stage shared by ``coverage`` and ``demo``; returns the CoverageResult."""
+def run_coverage(args: argparse.Namespace, stages: Stages) -> Any:
+    """The coverage stage (the ``coverage`` command's arguments); returns the CoverageResult."""
     from geo.export import geojson_text, json_text, write_files
     from geo.graph import compile_network
     from geo.network import load_network
@@ -246,8 +237,9 @@ def run_coverage(
     from planner.coverage import check_thresholds, compute_coverage
     from planner.zones import blind_spots, isochrones
 
-    thresholds = check_thresholds(thresholds)
-    profile = load_profile(args.profile) if getattr(args, "profile", None) else load_profile()
+    network, posts_path, incidents_path = args.network, args.posts, args.incidents
+    thresholds = check_thresholds(args.thresholds)
+    profile = load_profile(args.profile) if args.profile else load_profile()
     posts = stages.run("reading posts", lambda: _read_points(args, posts_path, kind="posts"))
     for n in posts.notes:
         stages.note(n)
@@ -260,16 +252,11 @@ def run_coverage(
             stages.note(n)
     loaded = stages.run(
         "loading road network",
-        lambda: load_network(
-            network,
-            mode=getattr(args, "mode", "drive"),
-            profile=profile,
-            online=getattr(args, "online", False),
-        ),
+        lambda: load_network(network, mode=args.mode, profile=profile, online=args.online),
     )
     stages.note(loaded.report.summary())
     net = stages.run("compiling network", lambda: compile_network(loaded.graph))
-    max_snap = getattr(args, "max_snap_m", 250.0)
+    max_snap = args.max_snap_m
     sposts = stages.run("snapping posts", lambda: snap_posts(posts.frame, net, max_snap_m=max_snap))
     sinc = None
     if incidents is not None:
@@ -306,7 +293,7 @@ def run_coverage(
     stages.run(
         "writing results",
         lambda: write_files(
-            out,
+            args.out,
             {
                 "coverage.json": json_text(doc),
                 "blind_spots.geojson": geojson_text(zones[0]),
@@ -319,15 +306,7 @@ def run_coverage(
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     stages = Stages(9 if args.incidents else 7, quiet=args.quiet)
-    result = run_coverage(
-        network=args.network,
-        posts_path=args.posts,
-        incidents_path=args.incidents,
-        thresholds=args.thresholds,
-        out=args.out,
-        args=args,
-        stages=stages,
-    )
+    result = run_coverage(args, stages)
     _print_coverage_table(result)
     print(f"wrote {Path(args.out) / 'coverage.json'}, blind_spots.geojson, isochrones.geojson")
     return 0
@@ -351,17 +330,18 @@ def _staffing(text: str | None, n_slots: int, count: int) -> list[int] | None:
     return values
 
 
-def run_points(args: argparse.Namespace, stages: Stages, *, loaded: Any = None) -> dict[str, Any]:
+def run_points(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
     """The control-points stage: plan, back-test, write; returns the summary (points.json)."""
     import geopandas as gpd
     import numpy as np
+    import shapely
 
     from geo.export import geojson_text, json_text, write_files
     from geo.graph import compile_network
     from geo.network import load_network
     from geo.snap import snap_incidents, snap_posts
     from geo.travel_time import load_profile
-    from planner.control_points import cover_matrix, plan_control_points
+    from planner.control_points import cover_problem, solve_plan
     from planner.demand import build_demand, parse_slots, slot_of
     from planner.evaluate import (
         RoadArea,
@@ -382,13 +362,12 @@ def run_points(args: argparse.Namespace, stages: Stages, *, loaded: Any = None) 
     posts = None
     if args.posts:
         posts = stages.run("reading posts", lambda: _read_points(args, args.posts, kind="posts"))
-    if loaded is None:
-        profile = load_profile(args.profile) if args.profile else load_profile()
-        loaded = stages.run(
-            "loading road network",
-            lambda: load_network(args.network, mode=args.mode, profile=profile, online=args.online),
-        )
-        stages.note(loaded.report.summary())
+    profile = load_profile(args.profile) if args.profile else load_profile()
+    loaded = stages.run(
+        "loading road network",
+        lambda: load_network(args.network, mode=args.mode, profile=profile, online=args.online),
+    )
+    stages.note(loaded.report.summary())
     net = stages.run("compiling network", lambda: compile_network(loaded.graph))
     inc, rep = stages.run(
         "snapping incidents",
@@ -398,7 +377,13 @@ def run_points(args: argparse.Namespace, stages: Stages, *, loaded: Any = None) 
     post_nodes = None
     if posts is not None:
         post_nodes = snap_posts(posts.frame, net, max_snap_m=args.max_snap_m)["node"].to_numpy()
-    cover = {"cover_m": args.cover_m, "cover_min": args.cover_min}
+    problem = stages.run(
+        "cover matrix of the candidate sites",
+        lambda: cover_problem(
+            net, spacing_m=args.spacing_m, cover_m=args.cover_m, cover_min=args.cover_min,
+            post_nodes=post_nodes,
+        ),
+    )  # fmt: skip
     demand_kw = {
         "slots": slots,
         "bandwidth_m": args.bandwidth_m,
@@ -413,11 +398,8 @@ def run_points(args: argparse.Namespace, stages: Stages, *, loaded: Any = None) 
     )
     bt = stages.run(
         "back-test: planning on the training weeks",
-        lambda: plan_control_points(
-            net, d_train.by_slot, count=args.count, spacing_m=args.spacing_m,
-            post_nodes=post_nodes, exact=False, **cover,
-        ),
-    )  # fmt: skip
+        lambda: solve_plan(problem, d_train.by_slot, count=args.count, exact=False),
+    )
     slot_all = slot_of(inc["time"], slots)
     test_inc = held_out(inc, test, slot_all)
     test_seg = test_inc["segment"].to_numpy(dtype=np.int64)
@@ -435,8 +417,9 @@ def run_points(args: argparse.Namespace, stages: Stages, *, loaded: Any = None) 
         )  # fmt: skip
         grid = score_grid("kde grid", net, cells, test_inc.geometry.to_numpy(), area)
         rng = np.random.default_rng(args.seed)
-        pick = rng.choice(bt.candidates, size=min(args.count, len(bt.candidates)), replace=False)
-        rand_cov = np.asarray(cover_matrix(net, pick, **cover).sum(axis=0)).ravel() > 0
+        n_cand = len(problem.candidates)
+        pick = rng.choice(n_cand, size=min(args.count, n_cand), replace=False)
+        rand_cov = np.asarray(problem.cover[pick].sum(axis=0)).ravel() > 0
         rand = score_segments("random sites", net, rand_cov, test_seg, area)
         return [plan_score, grid, rand]
 
@@ -447,10 +430,9 @@ def run_points(args: argparse.Namespace, stages: Stages, *, loaded: Any = None) 
         stages.note(n)
     plan = stages.run(
         f"planning {args.count} control points (exact check up to {args.exact_limit_s:g} s)",
-        lambda: plan_control_points(
-            net, demand.by_slot, count=args.count, spacing_m=args.spacing_m,
-            post_nodes=post_nodes, staffing=staffing, exact_time_limit_s=args.exact_limit_s,
-            **cover,
+        lambda: solve_plan(
+            problem, demand.by_slot, count=args.count, staffing=staffing,
+            exact_time_limit_s=args.exact_limit_s,
         ),
     )  # fmt: skip
     covered_all = np.asarray(plan.cover.sum(axis=0)).ravel() > 0
@@ -468,7 +450,7 @@ def run_points(args: argparse.Namespace, stages: Stages, *, loaded: Any = None) 
                     "slot_index": s,
                     "node_id": int(net.node_ids[plan.nodes[i]]),
                     "covered_weight": float(per_point[i, s]),
-                    "geometry": shapely_point(net.x[plan.nodes[i]], net.y[plan.nodes[i]]),
+                    "geometry": shapely.Point(net.x[plan.nodes[i]], net.y[plan.nodes[i]]),
                 }
             )
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
@@ -535,12 +517,6 @@ def run_points(args: argparse.Namespace, stages: Stages, *, loaded: Any = None) 
     return summary
 
 
-def shapely_point(x: float, y: float) -> Any:
-    from shapely.geometry import Point
-
-    return Point(float(x), float(y))
-
-
 def _print_points(summary: dict[str, Any]) -> None:
     gap = summary["gap"]
     print(
@@ -585,15 +561,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
          "--timezone", DEMO_TIMEZONE]
     )  # fmt: skip
     cov_args.quiet = args.quiet
-    result = run_coverage(
-        network=str(files.network),
-        posts_path=str(files.posts),
-        incidents_path=str(files.incidents),
-        thresholds=cov_args.thresholds,
-        out=str(out),
-        args=cov_args,
-        stages=stages,
-    )
+    result = run_coverage(cov_args, stages)
     pts_args = parser.parse_args(
         ["points", "--network", str(files.network), "--mode", "walk",
          "--incidents", str(files.incidents), "--timezone", DEMO_TIMEZONE,
@@ -601,7 +569,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
          "--staffing", "3,4,5,6,6,6,5,4", "--exact-limit-s", "10", "--out", str(out)]
     )  # fmt: skip
     pts_args.quiet = args.quiet
-    stages.total += 10
+    stages.total += 11
     summary = run_points(pts_args, stages)
     print("Demo district: Helsinki centre (OpenStreetMap), incidents SYNTHETIC")
     print("\n== 1/3/5-minute response coverage from the posts (drive network)")

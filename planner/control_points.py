@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -67,6 +67,19 @@ def candidate_nodes(net: Network, *, min_degree: int = 3) -> IntArray:
     return np.flatnonzero((degree >= min_degree) & ok_node).astype(np.int64)
 
 
+def check_cover(cover_m: float | None, cover_min: float | None) -> None:
+    """Exactly one cover radius, and a positive one."""
+    if (cover_m is None) == (cover_min is None):
+        msg = "give exactly one of cover_m (metres) or cover_min (minutes)"
+        raise InputError(msg)
+    if cover_m is not None and not cover_m > 0:
+        msg = f"cover radius must be > 0 m, got {cover_m}"
+        raise InputError(msg)
+    if cover_min is not None and not cover_min > 0:
+        msg = f"cover time must be > 0 minutes, got {cover_min}"
+        raise InputError(msg)
+
+
 def cover_matrix(
     net: Network,
     candidates: IntArray,
@@ -79,21 +92,13 @@ def cover_matrix(
     With ``cover_m`` distance is walking distance (undirected); with ``cover_min`` it is
     response time on the directed network (as in :mod:`planner.coverage`).
     """
-    if (cover_m is None) == (cover_min is None):
-        msg = "give exactly one of cover_m (metres) or cover_min (minutes)"
-        raise InputError(msg)
+    check_cover(cover_m, cover_min)
     if cover_m is not None:
-        if not cover_m > 0:
-            msg = f"cover radius must be > 0 m, got {cover_m}"
-            raise InputError(msg)
         limit = float(cover_m)
         csr = length_csr(net)
         half_fwd = half_rev = 0.5 * net.seg_length_m
         rate = 1.0
     else:
-        if not cover_min > 0:  # type: ignore[operator]
-            msg = f"cover time must be > 0 minutes, got {cover_min}"
-            raise InputError(msg)
         limit = float(cover_min) * 60.0  # type: ignore[arg-type]
         csr = net.csr
         half_fwd = 0.5 * net.seg_time_fwd_s
@@ -204,13 +209,6 @@ def _greedy_fill(
             blocked[i] = True
             blocked[C.indices[C.indptr[i] : C.indptr[i + 1]]] = True
     return chosen, covered
-
-
-def _coverage_counts(A: sparse.csr_array, chosen: Sequence[int]) -> IntArray:
-    covered = np.zeros(A.shape[1], dtype=np.int64)
-    for i in chosen:
-        covered[A.indices[A.indptr[i] : A.indptr[i + 1]]] += 1
-    return covered
 
 
 def solve_greedy(
@@ -508,6 +506,111 @@ def staff_slots(
     return tuple(staffed), covered_out, best_out, switches
 
 
+@dataclass(frozen=True, eq=False)
+class CoverProblem:
+    """The covering problem on a network, built once, solved for any demand."""
+
+    candidates: IntArray  # candidate node indices
+    cover: sparse.csr_array = field(repr=False)  # candidates x segments
+    conflicts: IntArray = field(repr=False)  # candidate pairs closer than the spacing
+    fixed_cover: npt.NDArray[np.bool_] | None = field(repr=False)  # covered by posts already
+    xy: FloatArray = field(repr=False)  # candidate coordinates
+
+
+def cover_problem(
+    net: Network,
+    *,
+    spacing_m: float,
+    cover_m: float | None = None,
+    cover_min: float | None = None,
+    candidates: IntArray | None = None,
+    post_nodes: IntArray | None = None,
+) -> CoverProblem:
+    """Build the cover matrix, spacing conflicts and the posts' cover (see
+    :func:`plan_control_points` for the parameters)."""
+    check_cover(cover_m, cover_min)
+    if spacing_m < 0:
+        msg = f"spacing must be >= 0 m, got {spacing_m}"
+        raise InputError(msg)
+    cand = candidate_nodes(net) if candidates is None else np.asarray(candidates, np.int64)
+    cand = np.unique(cand)
+    fixed = None
+    if post_nodes is not None and len(post_nodes):
+        P = cover_matrix(
+            net, np.asarray(post_nodes, np.int64), cover_m=cover_m, cover_min=cover_min
+        )
+        fixed = np.asarray(P.sum(axis=0)).ravel() > 0
+    xy = np.column_stack([net.x[cand], net.y[cand]])
+    return CoverProblem(
+        candidates=cand,
+        cover=cover_matrix(net, cand, cover_m=cover_m, cover_min=cover_min),
+        conflicts=spacing_conflicts(xy, spacing_m=spacing_m),
+        fixed_cover=fixed,
+        xy=xy,
+    )
+
+
+def _with_bound(sol: Solution, bound: float) -> Solution:
+    return replace(sol, bound=bound, gap=(bound - sol.objective) / bound if bound > 0 else 0.0)
+
+
+def solve_plan(
+    problem: CoverProblem,
+    demand_by_slot: FloatArray,
+    *,
+    count: int,
+    staffing: Sequence[int] | None = None,
+    continuity: float = 0.1,
+    exact_time_limit_s: float = 30.0,
+    exact: bool | Literal["auto"] = "auto",
+) -> ControlPointPlan:
+    """Choose ``count`` points of ``problem`` for the night's demand and staff them per slot."""
+    n_slots = demand_by_slot.shape[0]
+    if count < 1:
+        msg = f"count must be >= 1, got {count}"
+        raise InputError(msg)
+    cand, A = problem.candidates, problem.cover
+    if count > len(cand):
+        msg = f"count {count} is larger than the {len(cand)} candidate sites"
+        raise InfeasibleError(msg)
+    staffing = [count] * n_slots if staffing is None else [int(s) for s in staffing]
+    if len(staffing) != n_slots:
+        msg = f"staffing gives {len(staffing)} numbers for {n_slots} slots"
+        raise InputError(msg)
+    if any(s < 0 or s > count for s in staffing):
+        msg = f"staffing per slot must be between 0 and count ({count}), got {staffing}"
+        raise InputError(msg)
+    night = demand_by_slot.sum(axis=0)
+    common = {"conflicts": problem.conflicts, "fixed_cover": problem.fixed_cover}
+    sol = solve_greedy(A, night, count, xy=problem.xy, **common)
+    ex = None
+    run_exact = exact is True or (exact == "auto" and A.nnz + len(problem.conflicts) < 2_000_000)
+    if run_exact and exact_time_limit_s > 0:
+        ex = solve_exact(
+            A, night, count, warm_start=sol.chosen, time_limit_s=exact_time_limit_s, **common
+        )
+        # the fast solver's gap is measured against the exact solver's bound
+        sol = _with_bound(sol, min(sol.bound, ex.bound))
+        if ex.objective > sol.objective + 1e-9:
+            sol = _with_bound(replace(ex, solver="highs (better than greedy)"), sol.bound)
+    cover = A[sol.chosen]
+    staffed, covered, best, switches = staff_slots(
+        cover, demand_by_slot, staffing, continuity=continuity, fixed_cover=problem.fixed_cover
+    )
+    return ControlPointPlan(
+        nodes=cand[sol.chosen],
+        candidates=cand,
+        cover=cover,
+        solution=sol,
+        exact=ex,
+        staffed=staffed,
+        slot_covered=covered,
+        slot_total=demand_by_slot.sum(axis=1),
+        slot_best=best,
+        switches=switches,
+    )
+
+
 def plan_control_points(
     net: Network,
     demand_by_slot: FloatArray,
@@ -524,6 +627,8 @@ def plan_control_points(
     exact: bool | Literal["auto"] = "auto",
 ) -> ControlPointPlan:
     """Choose ``count`` control points for the night and staff them slot by slot.
+
+    The front door: builds the :class:`CoverProblem` and hands off to :func:`solve_plan`.
 
     Parameters
     ----------
@@ -545,78 +650,11 @@ def plan_control_points(
         Run the HiGHS MILP for the optimality gap: always, never, or ``"auto"`` (when the
         model has fewer than 2 million non-zeros).
     """
-    n_slots = demand_by_slot.shape[0]
-    if (cover_m is None) == (cover_min is None):
-        msg = "give exactly one of cover_m (metres) or cover_min (minutes)"
-        raise InputError(msg)
-    if count < 1:
-        msg = f"count must be >= 1, got {count}"
-        raise InputError(msg)
-    if spacing_m < 0:
-        msg = f"spacing must be >= 0 m, got {spacing_m}"
-        raise InputError(msg)
-    cand = candidate_nodes(net) if candidates is None else np.asarray(candidates, np.int64)
-    cand = np.unique(cand)
-    if count > len(cand):
-        msg = f"count {count} is larger than the {len(cand)} candidate sites"
-        raise InfeasibleError(msg)
-    staffing = [count] * n_slots if staffing is None else [int(s) for s in staffing]
-    if len(staffing) != n_slots:
-        msg = f"staffing gives {len(staffing)} numbers for {n_slots} slots"
-        raise InputError(msg)
-    if any(s < 0 or s > count for s in staffing):
-        msg = f"staffing per slot must be between 0 and count ({count}), got {staffing}"
-        raise InputError(msg)
-    A = cover_matrix(net, cand, cover_m=cover_m, cover_min=cover_min)
-    fixed = None
-    if post_nodes is not None and len(post_nodes):
-        P = cover_matrix(
-            net, np.asarray(post_nodes, np.int64), cover_m=cover_m, cover_min=cover_min
-        )
-        fixed = np.asarray(P.sum(axis=0)).ravel() > 0
-    conflicts = spacing_conflicts(np.column_stack([net.x[cand], net.y[cand]]), spacing_m=spacing_m)
-    night = demand_by_slot.sum(axis=0)
-    sol = solve_greedy(
-        A, night, count, conflicts=conflicts, fixed_cover=fixed,
-        xy=np.column_stack([net.x[cand], net.y[cand]]),
+    problem = cover_problem(
+        net, spacing_m=spacing_m, cover_m=cover_m, cover_min=cover_min,
+        candidates=candidates, post_nodes=post_nodes,
     )  # fmt: skip
-    ex = None
-    run_exact = exact is True or (exact == "auto" and A.nnz + len(conflicts) < 2_000_000)
-    if run_exact and exact_time_limit_s > 0:
-        ex = solve_exact(
-            A, night, count, conflicts=conflicts, fixed_cover=fixed,
-            warm_start=sol.chosen, time_limit_s=exact_time_limit_s,
-        )  # fmt: skip
-        # the fast solver's gap is measured against the exact solver's bound
-        bound = min(sol.bound, ex.bound)
-        sol = Solution(
-            chosen=sol.chosen, objective=sol.objective, bound=bound,
-            gap=(bound - sol.objective) / bound if bound > 0 else 0.0,
-            status=sol.status, solver=sol.solver, seconds=sol.seconds,
-        )  # fmt: skip
-        if ex.objective > sol.objective + 1e-9:
-            sol, ex = (
-                Solution(
-                    chosen=ex.chosen, objective=ex.objective, bound=bound,
-                    gap=(bound - ex.objective) / bound if bound > 0 else 0.0,
-                    status=ex.status, solver="highs (better than greedy)", seconds=ex.seconds,
-                ),
-                ex,
-            )  # fmt: skip
-    nodes = cand[sol.chosen]
-    cover = A[sol.chosen]
-    staffed, covered, best, switches = staff_slots(
-        cover, demand_by_slot, staffing, continuity=continuity, fixed_cover=fixed
-    )
-    return ControlPointPlan(
-        nodes=nodes,
-        candidates=cand,
-        cover=cover,
-        solution=sol,
-        exact=ex,
-        staffed=staffed,
-        slot_covered=covered,
-        slot_total=demand_by_slot.sum(axis=1),
-        slot_best=best,
-        switches=switches,
-    )
+    return solve_plan(
+        problem, demand_by_slot, count=count, staffing=staffing, continuity=continuity,
+        exact_time_limit_s=exact_time_limit_s, exact=exact,
+    )  # fmt: skip
