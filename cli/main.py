@@ -235,7 +235,7 @@ def run_coverage(args: argparse.Namespace, stages: Stages) -> Any:
     from geo.snap import snap_incidents, snap_posts
     from geo.travel_time import load_profile
     from planner.coverage import check_thresholds, compute_coverage
-    from planner.zones import blind_spots, isochrones
+    from planner.zones import blind_spots, isochrones, road_bands
 
     network, posts_path, incidents_path = args.network, args.posts, args.incidents
     thresholds = check_thresholds(args.thresholds)
@@ -271,8 +271,12 @@ def run_coverage(args: argparse.Namespace, stages: Stages) -> Any:
     )
     zones = stages.run(
         "blind spots and isochrones",
-        lambda: (blind_spots(net, result, sinc), isochrones(net, result)),
+        lambda: (blind_spots(net, result, sinc), isochrones(net, result), road_bands(net, result)),
     )
+    post_frame = sposts[["id", "name", "node_id", "geometry"]].copy()
+    for i, t in enumerate(result.thresholds):
+        post_frame[f"road_km_{t.minutes:g}min"] = [p.road_km[i] for p in result.posts]
+        post_frame[f"incidents_{t.minutes:g}min"] = [p.incidents[i] for p in result.posts]
     doc = result.to_dict()
     doc["network"] = {
         "source": loaded.report.source,
@@ -298,6 +302,8 @@ def run_coverage(args: argparse.Namespace, stages: Stages) -> Any:
                 "coverage.json": json_text(doc),
                 "blind_spots.geojson": geojson_text(zones[0]),
                 "isochrones.geojson": geojson_text(zones[1]),
+                "road_minutes.geojson": geojson_text(zones[2]),
+                "posts.geojson": geojson_text(post_frame),
             },
         ),
     )
@@ -454,6 +460,19 @@ def run_points(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
                 }
             )
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
+    on = inc["on_network"].to_numpy(bool)
+    labels = np.array([s.label for s in slots] + [None], dtype=object)
+    incident_frame = gpd.GeoDataFrame(
+        {
+            "incident_id": inc["incident_id"].astype(str).to_numpy()[on],
+            "time": inc["time"].astype(str).to_numpy()[on],
+            "category": inc["category"].astype(str).to_numpy()[on],
+            "weight": demand.incident_weight[on],
+            "slot": labels[slot_all[on]],
+        },
+        geometry=inc.geometry.to_numpy()[on],
+        crs=net.crs,
+    )
     sol, ex = plan.solution, plan.exact
     summary = {
         "count": args.count,
@@ -511,7 +530,11 @@ def run_points(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
         "writing control points",
         lambda: write_files(
             args.out,
-            {"control_points.geojson": geojson_text(frame), "points.json": json_text(summary)},
+            {
+                "control_points.geojson": geojson_text(frame),
+                "points.json": json_text(summary),
+                "incidents.geojson": geojson_text(incident_frame),
+            },
         ),
     )
     return summary

@@ -76,6 +76,7 @@ def write_files(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[P
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            os.chmod(tmp, 0o644)  # mkstemp makes files private; results are for sharing
             staged.append((Path(tmp), target))
     except BaseException:
         for tmp, _ in staged:

@@ -77,6 +77,49 @@ def isochrones(
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
 
 
+def road_bands(
+    net: Network, coverage: CoverageResult, *, simplify_m: float = 2.0
+) -> gpd.GeoDataFrame:
+    """Road grouped by response time: one MultiLineString per band (0-1, 1-3, 3-5 min, beyond).
+
+    Made for maps: a handful of features however large the city, geometry simplified to
+    ``simplify_m``. Columns ``band``, ``minutes_from``, ``minutes_to`` (``None`` beyond the
+    last threshold), ``road_km``, ``geometry`` (network CRS).
+    """
+    L = net.seg_length_m
+    prev_u = np.zeros(net.n_segments)
+    prev_v = np.zeros(net.n_segments)
+    rows = []
+    lower = 0.0
+    for t in (*coverage.thresholds, None):
+        if t is not None:
+            reach = segment_reach(net, coverage.node_time_s, limit_s=t.minutes * 60.0)
+            cur_u, cur_v = reach.from_u_m, reach.from_v_m
+            spans = ((prev_u, cur_u), (L - cur_v, L - prev_v))
+        else:
+            spans = ((prev_u, L - prev_v),)
+        lines: list[shapely.LineString] = []
+        length = 0.0
+        for start, end in spans:
+            seg = np.flatnonzero(end - start > _MIN_PIECE_M)
+            lines += _pieces(net, seg, start[seg], end[seg])
+            length += float((end[seg] - start[seg]).sum())
+        geom = shapely.simplify(shapely.multilinestrings(lines), simplify_m) if lines else None
+        upper = None if t is None else t.minutes
+        rows.append(
+            {
+                "band": f"{lower:g}-{upper:g} min" if upper is not None else f"> {lower:g} min",
+                "minutes_from": lower,
+                "minutes_to": upper,
+                "road_km": length / 1000.0,
+                "geometry": geom,
+            }
+        )
+        if t is not None:
+            prev_u, prev_v, lower = cur_u, cur_v, t.minutes
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
+
+
 def blind_spots(
     net: Network, coverage: CoverageResult, incidents: gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame:

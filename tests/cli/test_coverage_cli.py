@@ -110,3 +110,20 @@ def test_help(command, capsys):
         main([*command, "--help"])
     assert exc.value.code == 0
     assert "usage: patrol" in capsys.readouterr().out
+
+
+def test_outputs_for_maps(inputs):
+    tmp, net, posts, incidents = inputs
+    out = tmp / "out"
+    assert run("coverage", "--network", str(net), "--posts", str(posts), "--out", str(out),
+               "--thresholds", "0.5,1,30") == 0  # fmt: skip
+    bands = json.loads((out / "road_minutes.geojson").read_text(encoding="utf-8"))
+    assert [f["properties"]["band"] for f in bands["features"]] == [
+        "0-0.5 min", "0.5-1 min", "1-30 min", "> 30 min",
+    ]  # fmt: skip
+    doc = json.loads((out / "coverage.json").read_text(encoding="utf-8"))
+    km = sum(f["properties"]["road_km"] for f in bands["features"])
+    assert km == pytest.approx(doc["road_km_total"])
+    posts_out = json.loads((out / "posts.geojson").read_text(encoding="utf-8"))
+    assert posts_out["features"][0]["properties"]["id"] == "P1"
+    assert (out / "posts.geojson").stat().st_mode & 0o044  # readable by others

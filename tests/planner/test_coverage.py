@@ -139,3 +139,14 @@ def node_times_from_csr(csr):
     from scipy.sparse.csgraph import dijkstra
 
     return dijkstra(csr, indices=[0], min_only=True, return_predecessors=True)[:2]
+
+
+def test_road_bands_partition_the_road(line_graph):
+    from planner.zones import road_bands
+
+    cov = compute_coverage(line_graph, posts_at(line_graph, [(0, 0)]), thresholds_min=(1, 1.5))
+    bands = road_bands(line_graph, cov)
+    # 0-1 min: A-B (600 m); 1-1.5 min: 300 m of B-C; beyond: the rest (1,500 m)
+    assert list(bands["band"]) == ["0-1 min", "1-1.5 min", "> 1.5 min"]
+    assert list(bands["road_km"]) == pytest.approx([0.6, 0.3, 1.5])
+    assert bands.geometry.length.sum() == pytest.approx(2400.0)
