@@ -351,10 +351,10 @@ def run_points(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
     from planner.demand import build_demand, parse_slots, slot_of
     from planner.evaluate import (
         RoadArea,
+        equal_area_grid,
         held_out,
-        kde_grid_cells,
         score_grid,
-        score_segments,
+        score_sites,
         split_by_time,
     )
 
@@ -408,25 +408,22 @@ def run_points(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
     )
     slot_all = slot_of(inc["time"], slots)
     test_inc = held_out(inc, test, slot_all)
-    test_seg = test_inc["segment"].to_numpy(dtype=np.int64)
 
     def baselines() -> list[Any]:
         area = RoadArea(net)
-        covered = np.asarray(bt.cover.sum(axis=0)).ravel() > 0
-        plan_score = score_segments("plan", net, covered, test_seg, area)
+        cover = {"cover_m": args.cover_m, "cover_min": args.cover_min}
+        plan_score = score_sites("plan", net, bt.nodes, test_inc, area, **cover)
         night_train = held_out(inc, train, slot_all)
         xy = np.column_stack([night_train.geometry.x, night_train.geometry.y])
-        cell = (args.cover_m or 300.0) * float(np.sqrt(np.pi))
-        cells = kde_grid_cells(
-            xy, n=args.count, cell_m=cell, bandwidth_m=max(args.bandwidth_m, cell / 2),
+        cells, _ = equal_area_grid(
+            xy, n=args.count, area=area, target_share=plan_score.covered_area_share,
             bounds=net.bounds,
         )  # fmt: skip
         grid = score_grid("kde grid", net, cells, test_inc.geometry.to_numpy(), area)
         rng = np.random.default_rng(args.seed)
         n_cand = len(problem.candidates)
         pick = rng.choice(n_cand, size=min(args.count, n_cand), replace=False)
-        rand_cov = np.asarray(problem.cover[pick].sum(axis=0)).ravel() > 0
-        rand = score_segments("random sites", net, rand_cov, test_seg, area)
+        rand = score_sites("random sites", net, problem.candidates[pick], test_inc, area, **cover)
         return [plan_score, grid, rand]
 
     scores = stages.run("back-test: scoring plan and baselines", baselines)

@@ -39,6 +39,31 @@ FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
+class Metric:
+    """A way of measuring along the network: edge costs for shortest paths, and the cost of
+    each street segment in both directions (``inf`` backwards on a one-way street)."""
+
+    csr: sparse.csr_array = field(repr=False)
+    seg_cost_fwd: FloatArray = field(repr=False)
+    seg_cost_rev: FloatArray = field(repr=False)
+    seg_rate_fwd: FloatArray = field(repr=False)  # cost per metre along the segment
+    seg_rate_rev: FloatArray = field(repr=False)
+
+
+def _metric(
+    csr: sparse.csr_array, length: FloatArray, cost_fwd: FloatArray, cost_rev: FloatArray
+) -> Metric:
+    safe = np.where(length > 0, length, 1.0)
+    return Metric(
+        csr=csr,
+        seg_cost_fwd=cost_fwd,
+        seg_cost_rev=cost_rev,
+        seg_rate_fwd=np.maximum(cost_fwd, MIN_TRAVEL_TIME_S) / safe,
+        seg_rate_rev=np.maximum(cost_rev, MIN_TRAVEL_TIME_S) / safe,
+    )
+
+
+@dataclass(frozen=True, eq=False)
 class Network:
     """Arrays of a road graph in a metric CRS. Build with :func:`compile_network`."""
 
@@ -107,12 +132,18 @@ class Network:
         return out
 
     @cached_property
-    def seg_rates(self) -> tuple[FloatArray, FloatArray]:
-        """Seconds per metre along each segment: forward, and reverse (``inf`` if one-way)."""
-        safe = np.where(self.seg_length_m > 0, self.seg_length_m, 1.0)
-        fwd = np.maximum(self.seg_time_fwd_s, MIN_TRAVEL_TIME_S) / safe
-        rev = np.maximum(self.seg_time_rev_s, MIN_TRAVEL_TIME_S) / safe
-        return fwd, rev
+    def time_metric(self) -> Metric:
+        """Travel time (s) on the directed network: how response is measured."""
+        return _metric(self.csr, self.seg_length_m, self.seg_time_fwd_s, self.seg_time_rev_s)
+
+    @cached_property
+    def walk_metric(self) -> Metric:
+        """Walking distance (m): every street both ways, at its length."""
+        u = np.concatenate([self.edge_u, self.edge_v])
+        v = np.concatenate([self.edge_v, self.edge_u])
+        w = np.concatenate([self.edge_length_m, self.edge_length_m])
+        L = self.seg_length_m
+        return _metric(build_csr(self.n_nodes, u, v, w), L, L, L)
 
     @cached_property
     def road_length_m(self) -> float:

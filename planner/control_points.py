@@ -31,8 +31,8 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from geo.errors import InfeasibleError, InputError
-from geo.graph import Network
-from planner.reach import bounded_distances, length_csr
+from geo.graph import Metric, Network
+from planner.reach import bounded_distances
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -80,6 +80,16 @@ def check_cover(cover_m: float | None, cover_min: float | None) -> None:
         raise InputError(msg)
 
 
+def cover_metric(
+    net: Network, *, cover_m: float | None = None, cover_min: float | None = None
+) -> tuple[Metric, float]:
+    """The metric and limit of a cover radius: walking metres, or response seconds."""
+    check_cover(cover_m, cover_min)
+    if cover_m is not None:
+        return net.walk_metric, float(cover_m)
+    return net.time_metric, float(cover_min) * 60.0  # type: ignore[arg-type]
+
+
 def cover_matrix(
     net: Network,
     candidates: IntArray,
@@ -92,19 +102,11 @@ def cover_matrix(
     With ``cover_m`` distance is walking distance (undirected); with ``cover_min`` it is
     response time on the directed network (as in :mod:`planner.coverage`).
     """
-    check_cover(cover_m, cover_min)
-    if cover_m is not None:
-        limit = float(cover_m)
-        csr = length_csr(net)
-        half_fwd = half_rev = 0.5 * net.seg_length_m
-        rate = 1.0
-    else:
-        limit = float(cover_min) * 60.0  # type: ignore[arg-type]
-        csr = net.csr
-        half_fwd = 0.5 * net.seg_time_fwd_s
-        half_rev = 0.5 * net.seg_time_rev_s
-        rate = None
-    s, n, d = bounded_distances(net, candidates, limit=limit, csr=csr, max_rate=rate)
+    metric, limit = cover_metric(net, cover_m=cover_m, cover_min=cover_min)
+    half_fwd = 0.5 * metric.seg_cost_fwd
+    half_rev = 0.5 * metric.seg_cost_rev
+    rate = 1.0 if metric is net.walk_metric else None
+    s, n, d = bounded_distances(net, candidates, limit=limit, csr=metric.csr, max_rate=rate)
     # node -> segments starting / ending there
     rows, cols = [], []
     for ends, half in ((net.seg_u, half_fwd), (net.seg_v, half_rev)):

@@ -25,7 +25,7 @@ import numpy.typing as npt
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import InputError
-from geo.graph import Network
+from geo.graph import Metric, Network
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -34,9 +34,12 @@ DEFAULT_THRESHOLDS_MIN: tuple[float, ...] = (1.0, 3.0, 5.0)
 
 
 def node_times(
-    net: Network, source_nodes: IntArray, *, limit_s: float = np.inf
+    net: Network, source_nodes: IntArray, *, limit_s: float = np.inf, metric: Metric | None = None
 ) -> tuple[FloatArray, IntArray]:
     """Travel time from the nearest source to every node, and which source that is.
+
+    With ``metric`` (e.g. ``net.walk_metric``) the same in that metric's units, ``limit_s``
+    included.
 
     Parameters
     ----------
@@ -57,8 +60,9 @@ def node_times(
     if len(sources) == 0:
         msg = "no source nodes given"
         raise InputError(msg)
+    csr = (metric or net.time_metric).csr
     dist, _, src = dijkstra(
-        net.csr, directed=True, indices=sources, limit=limit_s, min_only=True,
+        csr, directed=True, indices=sources, limit=limit_s, min_only=True,
         return_predecessors=True,
     )  # fmt: skip
     src = np.where(np.isfinite(dist), src, -1).astype(np.int64)
@@ -83,16 +87,22 @@ class SegmentReach:
 
 
 def segment_reach(
-    net: Network, time_s: FloatArray, *, limit_s: float, segments: IntArray | None = None
+    net: Network,
+    time_s: FloatArray,
+    *,
+    limit_s: float,
+    segments: IntArray | None = None,
+    metric: Metric | None = None,
 ) -> SegmentReach:
     """Metres of each segment reached within ``limit_s``, split by the end they are reached from.
 
     With ``segments``, only those segments (the arrays follow their order); segments with
     neither end reached within the limit can be left out, they reach nothing.
     """
+    m = metric or net.time_metric
     length = net.seg_length_m
-    r1, r2 = net.seg_rates
-    su, sv, trev = net.seg_u, net.seg_v, net.seg_time_rev_s
+    r1, r2 = m.seg_rate_fwd, m.seg_rate_rev
+    su, sv, trev = net.seg_u, net.seg_v, m.seg_cost_rev
     if segments is not None:
         length, r1, r2 = length[segments], r1[segments], r2[segments]
         su, sv, trev = su[segments], sv[segments], trev[segments]
@@ -115,15 +125,21 @@ def segment_reach(
 
 
 def position_times(
-    net: Network, time_s: FloatArray, segment: IntArray, fraction: FloatArray
+    net: Network,
+    time_s: FloatArray,
+    segment: IntArray,
+    fraction: FloatArray,
+    *,
+    metric: Metric | None = None,
 ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """Time to reach points on segments (at ``fraction`` of the forward edge), and whether the
     best way in is from the segment's start node (True) or end node (False)."""
     seg = np.asarray(segment, dtype=np.int64)
     f = np.asarray(fraction, dtype=np.float64)
-    t_u = time_s[net.seg_u[seg]] + f * net.seg_time_fwd_s[seg]
+    m = metric or net.time_metric
+    t_u = time_s[net.seg_u[seg]] + f * m.seg_cost_fwd[seg]
     with np.errstate(invalid="ignore"):
-        t_v = time_s[net.seg_v[seg]] + (1.0 - f) * net.seg_time_rev_s[seg]
+        t_v = time_s[net.seg_v[seg]] + (1.0 - f) * m.seg_cost_rev[seg]
     t_v = np.where(np.isnan(t_v), np.inf, t_v)
     from_u = t_u <= t_v
     return np.where(from_u, t_u, t_v), from_u

@@ -21,7 +21,7 @@ from scipy import sparse
 
 from geo.errors import InputError
 from geo.graph import Network
-from planner.reach import bounded_distances, length_csr
+from planner.reach import bounded_distances
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -192,7 +192,9 @@ def spreading_matrix(
     L = net.seg_length_m
     ends = np.concatenate([net.seg_u[source_segments], net.seg_v[source_segments]])
     nodes = np.unique(ends)
-    s, n, d = bounded_distances(net, nodes, limit=bandwidth_m, csr=length_csr(net), max_rate=1.0)
+    s, n, d = bounded_distances(
+        net, nodes, limit=bandwidth_m, csr=net.walk_metric.csr, max_rate=1.0
+    )
     pairs = pd.DataFrame({"from_node": nodes[s], "to_node": n, "d": d})
     # target segments at each reached node
     tgt = pd.DataFrame(

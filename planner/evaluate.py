@@ -5,7 +5,9 @@ incidents on road the plan covers) and the Predictive Accuracy Index, ``PAI = hi
 covered share``, with the covered share measured as area (road area: a buffer around the
 streets) and as road length. Two baselines are scored on the same test incidents in the same
 run: the N densest cells of a planar kernel density grid of the training incidents (the common
-practice), and N random candidate sites with the plan's cover radius.
+practice), and N random candidate sites with the plan's cover radius. Sites are scored at the
+exact place of each incident on the network (not by whole streets), so they are measured as
+finely as the grid is.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from scipy import ndimage
 
 from geo.errors import InputError
 from geo.graph import Network
+from planner.control_points import cover_metric
+from planner.coverage import SegmentReach, node_times, position_times, segment_reach
+from planner.zones import segment_pieces
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -67,14 +72,17 @@ class RoadArea:
     def __init__(self, net: Network, *, buffer_m: float = 40.0) -> None:
         self.net = net
         self.buffer_m = buffer_m
-        self.seg_buffers = shapely.buffer(net.seg_geometry, buffer_m, quad_segs=2)
-        self.total = shapely.union_all(self.seg_buffers)
+        self.total = shapely.buffer(
+            shapely.multilinestrings(list(net.seg_geometry)), buffer_m, quad_segs=2
+        )
         self.area = self.total.area
 
-    def share_of_segments(self, covered: BoolArray) -> float:
-        if not covered.any():
+    def share_of_lines(self, lines: list[shapely.LineString]) -> float:
+        """Share of the road area within the buffer distance of ``lines``."""
+        if not lines:
             return 0.0
-        return shapely.union_all(self.seg_buffers[covered]).area / self.area
+        covered = shapely.buffer(shapely.multilinestrings(lines), self.buffer_m, quad_segs=2)
+        return shapely.intersection(self.total, covered).area / self.area
 
     def share_of_polygon(self, poly: shapely.Geometry) -> float:
         return shapely.intersection(self.total, poly).area / self.area
@@ -98,16 +106,43 @@ def _score(
     )
 
 
-def score_segments(
+def reached_pieces(net: Network, reach: SegmentReach) -> list[shapely.LineString]:
+    """The parts of streets a reach covers, as lines."""
+    lines: list[shapely.LineString] = []
+    for start, end in (
+        (np.zeros(net.n_segments), reach.from_u_m),
+        (net.seg_length_m - reach.from_v_m, net.seg_length_m),
+    ):
+        seg = np.flatnonzero(end - start > 0.5)
+        lines += segment_pieces(net, seg, start[seg], end[seg])
+    return lines
+
+
+def score_sites(
     name: str,
     net: Network,
-    covered: BoolArray,
-    test_segments: npt.NDArray[np.int64],
+    nodes: npt.NDArray[np.int64],
+    test: gpd.GeoDataFrame,
     area: RoadArea,
+    *,
+    cover_m: float | None = None,
+    cover_min: float | None = None,
 ) -> Score:
-    """Score a set of covered segments: a test incident is a hit if its segment is covered."""
-    road = float(net.seg_length_m[covered].sum() / net.road_length_m)
-    return _score(name, covered[test_segments], road, area.share_of_segments(covered))
+    """Score sites (node indices) with a cover radius: a test incident is a hit if a site
+    reaches its exact place on the network within the radius; the covered road is the
+    street length so reached, part-way where a street is reached part-way."""
+    metric, limit = cover_metric(net, cover_m=cover_m, cover_min=cover_min)
+    dist, _ = node_times(net, nodes, limit_s=limit, metric=metric)
+    t, _ = position_times(
+        net,
+        dist,
+        test["segment"].to_numpy(dtype=np.int64),
+        test["fraction"].to_numpy(dtype=np.float64),
+        metric=metric,
+    )
+    reach = segment_reach(net, dist, limit_s=limit, metric=metric)
+    road = float(reach.reached_m.sum() / net.road_length_m)
+    return _score(name, t <= limit, road, area.share_of_lines(reached_pieces(net, reach)))
 
 
 def kde_grid_cells(
@@ -130,6 +165,37 @@ def kde_grid_cells(
         )
         for i, j in zip(ix, iy, strict=True)
     ]
+
+
+def equal_area_grid(
+    xy: FloatArray,
+    *,
+    n: int,
+    area: RoadArea,
+    target_share: float,
+    bounds: tuple[float, ...],
+    iterations: int = 24,
+) -> tuple[list[shapely.Polygon], float]:
+    """The ``n`` densest KDE cells, sized so that they cover ``target_share`` of the road area.
+
+    Comparing hit rates at equal covered area is what makes the baseline fair: bigger cells
+    always catch more. The cell side is found by bisection (in log space, 5 m to the study
+    area's size); the kernel bandwidth is half a cell. Returns the cells and the cell side.
+    """
+    lo, hi = np.log(5.0), np.log(max(bounds[2] - bounds[0], bounds[3] - bounds[1], 10.0))
+    best: tuple[float, list[shapely.Polygon], float] | None = None
+    for _ in range(iterations):
+        side = float(np.exp(0.5 * (lo + hi)))
+        cells = kde_grid_cells(xy, n=n, cell_m=side, bandwidth_m=side / 2, bounds=bounds)
+        share = area.share_of_polygon(shapely.union_all(cells))
+        if best is None or abs(share - target_share) < best[0]:
+            best = (abs(share - target_share), cells, side)
+        if share < target_share:
+            lo = np.log(side)
+        else:
+            hi = np.log(side)
+    assert best is not None
+    return best[1], best[2]
 
 
 def score_grid(

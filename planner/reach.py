@@ -14,20 +14,10 @@ import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-from geo.graph import Network, build_csr
+from geo.graph import Network
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-
-
-def length_csr(net: Network, *, directed: bool = False) -> sparse.csr_array:
-    """Edge lengths in metres as a CSR matrix (undirected by default: walking distance)."""
-    if directed:
-        return build_csr(net.n_nodes, net.edge_u, net.edge_v, net.edge_length_m)
-    u = np.concatenate([net.edge_u, net.edge_v])
-    v = np.concatenate([net.edge_v, net.edge_u])
-    w = np.concatenate([net.edge_length_m, net.edge_length_m])
-    return build_csr(net.n_nodes, u, v, w)
 
 
 def bounded_distances(

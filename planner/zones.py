@@ -23,7 +23,7 @@ from planner.coverage import CoverageResult, segment_reach
 _MIN_PIECE_M = 0.5
 
 
-def _pieces(
+def segment_pieces(
     net: Network,
     seg: npt.NDArray[np.int64],
     start_m: npt.NDArray[np.float64],
@@ -57,7 +57,7 @@ def isochrones(
             (net.seg_length_m - reach.from_v_m, net.seg_length_m),
         ):
             seg = np.flatnonzero(end - start > _MIN_PIECE_M)
-            lines += _pieces(net, seg, start[seg], end[seg])
+            lines += segment_pieces(net, seg, start[seg], end[seg])
         if lines:
             poly = shapely.buffer(shapely.multilinestrings(lines), buffer_m, quad_segs=4)
         else:
@@ -102,7 +102,7 @@ def road_bands(
         length = 0.0
         for start, end in spans:
             seg = np.flatnonzero(end - start > _MIN_PIECE_M)
-            lines += _pieces(net, seg, start[seg], end[seg])
+            lines += segment_pieces(net, seg, start[seg], end[seg])
             length += float((end[seg] - start[seg]).sum())
         geom = shapely.simplify(shapely.multilinestrings(lines), simplify_m) if lines else None
         upper = None if t is None else t.minutes
@@ -169,7 +169,7 @@ def blind_spots(
         inc_weight = np.bincount(z[ok], weights=w[ok], minlength=n_zones)
 
     pieces = np.empty(k, dtype=object)
-    pieces[:] = _pieces(net, seg, start[seg], end[seg])
+    pieces[:] = segment_pieces(net, seg, start[seg], end[seg])
     piece_len = end[seg] - start[seg]
     road_m = np.bincount(zone_of_piece, weights=piece_len, minlength=n_zones)
     order = np.argsort(zone_of_piece, kind="stable")
