@@ -222,16 +222,18 @@ def solve_greedy(
     fixed_cover: npt.NDArray[np.bool_] | None = None,
     swap: bool = True,
     restarts: int = 60,
+    patience: int = 30,
     seed: int = 0,
     xy: npt.NDArray[np.float64] | None = None,
-    time_limit_s: float = 30.0,
+    time_limit_s: float = 10.0,
 ) -> Solution:
     """Lazy greedy, 1-swap local search, then iterated local search for the covering problem.
 
     Iterated local search: drop a group of points (a random one and, when candidate
     coordinates ``xy`` are given, its nearest chosen neighbours; else random ones), refill
     greedily, swap again; keep the result when it covers more. ``restarts`` rounds at most,
-    deterministic for a ``seed``.
+    ending early after ``patience`` rounds without a gain or at ``time_limit_s``;
+    deterministic for a ``seed`` (unless the time limit cuts it short).
 
     Parameters
     ----------
@@ -268,9 +270,12 @@ def solve_greedy(
         best, best_obj = list(chosen), _objective(A, w, chosen)
         rng = np.random.default_rng(seed)
         drop = max(1, n // 4)
+        stale = 0
         for _ in range(restarts if n > 1 else 0):
             if time.perf_counter() - t0 > time_limit_s:
                 status = "time limit in local search"
+                break
+            if stale >= patience:
                 break
             if xy is not None:
                 b = np.asarray(best)
@@ -285,8 +290,9 @@ def solve_greedy(
                 continue
             trial, _ = _swap(A, w, trial, cov, C, t0=t0, time_limit_s=time_limit_s, A_csc=A_csc)
             obj = _objective(A, w, trial)
+            stale += 1
             if obj > best_obj + 1e-9:
-                best, best_obj = trial, obj
+                best, best_obj, stale = trial, obj, 0
         chosen = best
     obj = _objective(A, w, chosen)
     coverable = float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum())
@@ -563,6 +569,7 @@ def solve_plan(
     count: int,
     staffing: Sequence[int] | None = None,
     continuity: float = 0.1,
+    time_limit_s: float = 10.0,
     exact_time_limit_s: float = 30.0,
     exact: bool | Literal["auto"] = "auto",
 ) -> ControlPointPlan:
@@ -584,7 +591,7 @@ def solve_plan(
         raise InputError(msg)
     night = demand_by_slot.sum(axis=0)
     common = {"conflicts": problem.conflicts, "fixed_cover": problem.fixed_cover}
-    sol = solve_greedy(A, night, count, xy=problem.xy, **common)
+    sol = solve_greedy(A, night, count, xy=problem.xy, time_limit_s=time_limit_s, **common)
     ex = None
     run_exact = exact is True or (exact == "auto" and A.nnz + len(problem.conflicts) < 2_000_000)
     if run_exact and exact_time_limit_s > 0:
@@ -625,6 +632,7 @@ def plan_control_points(
     post_nodes: IntArray | None = None,
     staffing: Sequence[int] | None = None,
     continuity: float = 0.1,
+    time_limit_s: float = 10.0,
     exact_time_limit_s: float = 30.0,
     exact: bool | Literal["auto"] = "auto",
 ) -> ControlPointPlan:
@@ -648,6 +656,8 @@ def plan_control_points(
         Existing posts: demand they already cover (same radius) counts for nothing.
     staffing
         Points staffed per slot (default: ``count`` in every slot).
+    time_limit_s
+        Time for the fast solver's local search.
     exact
         Run the HiGHS MILP for the optimality gap: always, never, or ``"auto"`` (when the
         model has fewer than 2 million non-zeros).
@@ -658,5 +668,5 @@ def plan_control_points(
     )  # fmt: skip
     return solve_plan(
         problem, demand_by_slot, count=count, staffing=staffing, continuity=continuity,
-        exact_time_limit_s=exact_time_limit_s, exact=exact,
+        time_limit_s=time_limit_s, exact_time_limit_s=exact_time_limit_s, exact=exact,
     )  # fmt: skip
