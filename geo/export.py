@@ -6,7 +6,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +85,28 @@ def write_files(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[P
     for tmp, target in staged:
         os.replace(tmp, target)
     return [t for _, t in staged]
+
+
+def gpx_text(
+    name: str,
+    lonlat: Sequence[tuple[float, float]],
+    *,
+    description: str = "",
+    waypoints: Sequence[tuple[str, float, float]] = (),
+) -> str:
+    """A GPX 1.1 document with one track (the route, WGS-84 lon/lat pairs) and waypoints
+    (name, lon, lat), for officers' devices."""
+    import gpxpy.gpx
+
+    doc = gpxpy.gpx.GPX()
+    doc.creator = "patrol-planner"
+    track = gpxpy.gpx.GPXTrack(name=name, description=description or None)
+    segment = gpxpy.gpx.GPXTrackSegment()
+    segment.points.extend(
+        gpxpy.gpx.GPXTrackPoint(latitude=lat, longitude=lon) for lon, lat in lonlat
+    )
+    track.segments.append(segment)
+    doc.tracks.append(track)
+    for wp_name, lon, lat in waypoints:
+        doc.waypoints.append(gpxpy.gpx.GPXWaypoint(latitude=lat, longitude=lon, name=wp_name))
+    return doc.to_xml(version="1.1")
