@@ -74,10 +74,10 @@ def write_files(out_dir: str | Path, files: Mapping[str, str | bytes]) -> list[P
             target = out / name
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((Path(tmp), target))  # before writing: a failed write is cleaned up
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content.encode("utf-8") if isinstance(content, str) else content)
             os.chmod(tmp, 0o644)  # mkstemp makes files private; results are for sharing
-            staged.append((Path(tmp), target))
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)

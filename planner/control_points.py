@@ -59,8 +59,8 @@ def candidate_nodes(net: Network, *, min_degree: int = 3) -> IntArray:
     u = np.concatenate([net.edge_u, net.edge_v])
     v = np.concatenate([net.edge_v, net.edge_u])
     hw = np.concatenate([net.edge_highway, net.edge_highway])
-    pairs = np.unique(np.column_stack([u, v]), axis=0)
-    degree = np.bincount(pairs[:, 0], minlength=net.n_nodes)
+    pairs = np.unique(u * net.n_nodes + v)  # distinct neighbours, as one integer key
+    degree = np.bincount(pairs // net.n_nodes, minlength=net.n_nodes)
     suitable = np.array([str(h) not in UNSUITABLE_HIGHWAYS for h in hw])
     ok_node = np.zeros(net.n_nodes, dtype=bool)
     ok_node[u[suitable]] = True
@@ -225,7 +225,7 @@ def solve_greedy(
     patience: int = 30,
     seed: int = 0,
     xy: npt.NDArray[np.float64] | None = None,
-    time_limit_s: float = 10.0,
+    time_limit_s: float = 5.0,
 ) -> Solution:
     """Lazy greedy, 1-swap local search, then iterated local search for the covering problem.
 
@@ -569,7 +569,7 @@ def solve_plan(
     count: int,
     staffing: Sequence[int] | None = None,
     continuity: float = 0.1,
-    time_limit_s: float = 10.0,
+    time_limit_s: float = 5.0,
     exact_time_limit_s: float = 30.0,
     exact: bool | Literal["auto"] = "auto",
 ) -> ControlPointPlan:
@@ -632,7 +632,7 @@ def plan_control_points(
     post_nodes: IntArray | None = None,
     staffing: Sequence[int] | None = None,
     continuity: float = 0.1,
-    time_limit_s: float = 10.0,
+    time_limit_s: float = 5.0,
     exact_time_limit_s: float = 30.0,
     exact: bool | Literal["auto"] = "auto",
 ) -> ControlPointPlan:
