@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     pts.add_argument("--half-life-days", type=float, help="recency decay of incident weight")
     pts.add_argument("--test-weeks", type=float, default=4.0, help="weeks held out to test")
     pts.add_argument(
+        "--time-limit-s", type=float, default=5.0, help="time for the fast solver's local search"
+    )
+    pts.add_argument(
         "--exact-limit-s", type=float, default=30.0, help="time for the HiGHS MILP (0: skip)"
     )
     pts.add_argument("--seed", type=int, default=0, help="seed of the random baseline")
@@ -404,7 +407,13 @@ def run_points(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
     )
     bt = stages.run(
         "back-test: planning on the training weeks",
-        lambda: solve_plan(problem, d_train.by_slot, count=args.count, exact=False),
+        lambda: solve_plan(
+            problem,
+            d_train.by_slot,
+            count=args.count,
+            exact=False,
+            time_limit_s=args.time_limit_s,
+        ),  # fmt: skip
     )
     slot_all = slot_of(inc["time"], slots)
     test_inc = held_out(inc, test, slot_all)
@@ -435,7 +444,7 @@ def run_points(args: argparse.Namespace, stages: Stages) -> dict[str, Any]:
         f"planning {args.count} control points (exact check up to {args.exact_limit_s:g} s)",
         lambda: solve_plan(
             problem, demand.by_slot, count=args.count, staffing=staffing,
-            exact_time_limit_s=args.exact_limit_s,
+            time_limit_s=args.time_limit_s, exact_time_limit_s=args.exact_limit_s,
         ),
     )  # fmt: skip
     covered_all = np.asarray(plan.cover.sum(axis=0)).ravel() > 0
