@@ -1,7 +1,8 @@
 """City-scale benchmarks: ``python -m bench [coverage|points] [options]`` (``./dev bench ...``).
 
 Each benchmark is a subcommand; ``coverage`` is the default, ``points`` benchmarks the night
-control points (maximal covering with spacing) against spopt. Stage lines with timings go to
+control points (maximal covering with spacing) against spopt, ``lines`` the patrol lines
+against random closed walks and top-edges loops. Stage lines with timings go to
 stderr, the result table to stdout, the figures to ``bench/results/<name>.json``.
 """
 
@@ -12,25 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-COMMANDS = ("coverage", "points")
+from bench import lines_bench
+from bench.common import add_city_options
+
+COMMANDS = ("coverage", "points", "lines")
 DEFAULT_COMMAND = "coverage"
-
-
-def _city_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("synthetic city")
-    g.add_argument("--rows", type=int, default=320, help="grid rows (default 320)")
-    g.add_argument("--cols", type=int, default=320, help="grid columns (default 320)")
-    g.add_argument("--spacing", type=float, default=110.0, help="block size in m (default 110)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    g.add_argument(
-        "--no-cache", action="store_true", help="rebuild the city and do not write the cache"
-    )
-    g.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=Path("bench/.cache"),
-        help="where the prepared city is pickled (default bench/.cache)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description="City-scale benchmarks, side by side with baselines (default: coverage).",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{coverage,points}")
+    sub = parser.add_subparsers(dest="command", metavar="{coverage,points,lines}")
     cov = sub.add_parser(
         "coverage",
         help="1/3/5-minute coverage vs networkx Dijkstra; snapping vs osmnx nearest_edges",
@@ -48,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
             "nearest_edges, compile time and peak memory, on a synthetic city of ~105k nodes."
         ),
     )
-    _city_options(cov)
+    add_city_options(cov)
     g = cov.add_argument_group("workload")
     g.add_argument("--posts", type=int, default=22, help="number of posts (default 22)")
     g.add_argument(
@@ -71,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     cov.set_defaults(func=_run_coverage)
     _points_parser(sub)
+    lines_bench.add_parser(sub)
     return parser
 
 
@@ -86,7 +74,7 @@ def _points_parser(sub: argparse._SubParsersAction) -> None:
             "process killed at --spopt-limit)."
         ),
     )
-    _city_options(pts)
+    add_city_options(pts)
     g = pts.add_argument_group("workload")
     g.add_argument(
         "--incidents", type=int, default=50_000, help="number of incidents (default 50000)"

@@ -17,6 +17,24 @@ from bench.city import cache_key, load_city, stage
 from geo.graph import Network, compile_network
 
 
+def add_city_options(p: argparse.ArgumentParser) -> None:
+    """The synthetic-city options every benchmark takes."""
+    g = p.add_argument_group("synthetic city")
+    g.add_argument("--rows", type=int, default=320, help="grid rows (default 320)")
+    g.add_argument("--cols", type=int, default=320, help="grid columns (default 320)")
+    g.add_argument("--spacing", type=float, default=110.0, help="block size in m (default 110)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument(
+        "--no-cache", action="store_true", help="rebuild the city and do not write the cache"
+    )
+    g.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path("bench/.cache"),
+        help="where the prepared city is pickled (default bench/.cache)",
+    )
+
+
 @dataclass(frozen=True)
 class CityNetwork:
     """The compiled city and how long it took to get it."""

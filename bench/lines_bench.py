@@ -1,0 +1,369 @@
+"""Patrol lines at city scale, against random closed walks and top-edges loops.
+
+On the synthetic city (:mod:`bench.city`, ~105k nodes) with 50,000 incidents:
+
+- instance: incidents snapped with :func:`geo.snap.snap_incidents`, the night's demand per
+  segment from :func:`planner.demand.build_demand` (slots 20-04 summed, 150 m kernel); starts
+  are the 22 posts of :func:`bench.city.make_posts` plus 168 control-point-like nodes (the
+  highest-demand nodes, at least ``--spacing-m`` apart), which are also passed as control
+  points;
+- ours: :func:`planner.patrol_lines.design_lines` for 238 lines of 3-8 km, greedy only and
+  greedy + local search within ``--time-limit``;
+- baselines, on the lines built: :func:`~planner.patrol_lines.random_walk_baseline` (random
+  closed walks of the same lengths from the same starts) and
+  :func:`~planner.patrol_lines.top_edges_baseline` (loops through as many top-demand segments
+  near the start as the line collects, nearest first).
+
+Stage lines go to stderr, the table to stdout, every figure to ``bench/results/lines.json``.
+Hook into ``bench/__main__.py`` with :func:`add_parser` (subcommand ``lines``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.city import make_incidents, make_posts, stage
+from bench.common import add_city_options, format_table, load_city_network, pass_fail, versions
+from geo.graph import Network
+from geo.snap import snap_incidents, snap_posts
+from planner.demand import build_demand
+from planner.patrol_lines import (
+    LinesResult,
+    design_lines,
+    random_walk_baseline,
+    top_edges_baseline,
+    union_demand_per_km,
+)
+
+TARGET_TOTAL_S = 10.0
+TARGET_VS_RANDOM = 3.0
+TARGET_VS_TOP = 1.0
+DEFAULT_OUT = Path("bench/results/lines.json")
+
+
+@dataclass
+class Row:
+    """One line of the table: cells as printed, figures kept for the JSON."""
+
+    what: str
+    ours: str
+    baseline: str = "-"
+    ratio: str = "-"
+    target: str = "-"
+    passed: bool | None = None
+    note: str = ""
+
+
+def table(rows: list[Row]) -> str:
+    head = ("what", "ours", "baseline", "ratio", "target", "pass/fail")
+    body = [(r.what, r.ours, r.baseline, r.ratio, r.target, pass_fail(r.passed)) for r in rows]
+    return format_table(head, body, [f"  {r.what}: {r.note}" for r in rows if r.note])
+
+
+def spaced_hot_nodes(
+    net: Network, seg_demand: np.ndarray, n: int, *, spacing_m: float
+) -> np.ndarray:
+    """The ``n`` highest-demand nodes (demand of the segments touching them), greedily kept
+    at least ``spacing_m`` apart (straight line): control-point-like starts."""
+    node_demand = np.zeros(net.n_nodes)
+    np.add.at(node_demand, net.seg_u, seg_demand)
+    np.add.at(node_demand, net.seg_v, seg_demand)
+    tree = net.node_tree
+    blocked = np.zeros(net.n_nodes, dtype=bool)
+    chosen: list[int] = []
+    for i in np.argsort(-node_demand, kind="stable"):
+        if blocked[i] or node_demand[i] <= 0:
+            continue
+        chosen.append(int(i))
+        blocked[tree.query_ball_point([net.x[i], net.y[i]], spacing_m)] = True
+        if len(chosen) == n:
+            break
+    return np.array(chosen, dtype=np.int64)
+
+
+def _summary(res: LinesResult) -> dict[str, Any]:
+    lengths = np.array([ln.length_m for ln in res.lines])
+    return {
+        "lines": len(res.lines),
+        "seconds": res.seconds,
+        "demand_per_km": res.demand_per_km,
+        "mean_line_demand_per_km": float(np.mean([ln.demand_per_km for ln in res.lines])),
+        "total_demand": res.total_demand,
+        "overlap_share": res.overlap_share,
+        "length_m": {
+            "min": float(lengths.min()),
+            "median": float(np.median(lengths)),
+            "max": float(lengths.max()),
+            "total": float(lengths.sum()),
+        },
+        "lines_with_control_points": int(sum(len(ln.control_points) > 0 for ln in res.lines)),
+        "notes": list(res.notes),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the instance, design the lines, run the baselines; returns the exit code."""
+    rows: list[Row] = []
+    timings: dict[str, float] = {}
+    city = load_city_network(args)
+    net = city.net
+    timings["city"] = city.city_s
+    timings["compile_network"] = city.compile_s
+    with stage(f"making and snapping {args.incidents:,} incidents"):
+        incidents = make_incidents(net, args.incidents, seed=args.seed)
+        t0 = time.perf_counter()
+        snapped, _ = snap_incidents(incidents, net)
+        timings["snap_incidents"] = time.perf_counter() - t0
+    with stage("build_demand (slots 20-04, night total)"):
+        t0 = time.perf_counter()
+        demand = build_demand(net, snapped, slots="20-04", bandwidth_m=args.bandwidth_m)
+        timings["build_demand"] = time.perf_counter() - t0
+        d = np.asarray(demand.night, dtype=np.float64)
+    with stage(f"starts: {args.posts} posts + {args.control_points} spaced hot nodes"):
+        posts = snap_posts(make_posts(net, args.posts, seed=args.seed), net)
+        post_nodes = posts["node"].to_numpy(dtype=np.int64)
+        hot = spaced_hot_nodes(net, d, args.control_points, spacing_m=args.spacing_m)
+        starts = np.concatenate([post_nodes, hot])
+    n, lo, hi = args.count, args.min_m, args.max_m
+    common = {
+        "count": n,
+        "min_m": lo,
+        "max_m": hi,
+        "control_nodes": hot,
+        "seed": args.seed,
+        "overlap_penalty": args.overlap_penalty,
+        "stop_early": args.stop_early,
+    }
+    with stage(f"design_lines, greedy only ({n} lines, {lo:g}-{hi:g} m)"):
+        greedy = design_lines(net, d, starts, improve=False, **common)
+    with stage(f"design_lines, greedy + local search (time limit {args.time_limit:g} s)"):
+        ours = design_lines(net, d, starts, improve=True, time_limit_s=args.time_limit, **common)
+    with stage(f"baseline: random closed walks ({args.walks} per line)"):
+        t0 = time.perf_counter()
+        rw_routes: list[np.ndarray] = []
+        rw = random_walk_baseline(
+            net, d, ours.lines, seed=args.seed, walks=args.walks, routes=rw_routes
+        )
+        timings["random_walk_baseline"] = time.perf_counter() - t0
+    with stage("baseline: top-edges loops"):
+        t0 = time.perf_counter()
+        top_routes: list[np.ndarray] = []
+        top = top_edges_baseline(net, d, ours.lines, routes=top_routes)
+        timings["top_edges_baseline"] = time.perf_counter() - t0
+    per_line = np.array([ln.demand_per_km for ln in ours.lines])
+    per_line_g = np.array([ln.demand_per_km for ln in greedy.lines])
+    vs_rw = per_line.mean() / rw.mean() if rw.mean() > 0 else float("inf")
+    vs_top = per_line.mean() / top.mean() if top.mean() > 0 else float("inf")
+
+    rows.append(
+        Row(
+            f"time: design_lines, greedy + local search ({n} lines)",
+            f"{ours.seconds:.2f} s",
+            target=f"< {TARGET_TOTAL_S:g} s",
+            passed=ours.seconds < TARGET_TOTAL_S,
+            note="; ".join(ours.notes),
+        )
+    )
+    rows.append(
+        Row(
+            "time: design_lines, greedy only",
+            f"{greedy.seconds:.2f} s",
+            target=f"< {TARGET_TOTAL_S:g} s",
+            passed=greedy.seconds < TARGET_TOTAL_S,
+            note="; ".join(greedy.notes) or "",
+        )
+    )
+    rows.append(
+        Row(
+            "lines built / requested",
+            f"{len(ours.lines)} / {n}",
+            target="all",
+            passed=len(ours.lines) == n,
+        )
+    )
+    rows.append(
+        Row(
+            "demand/km (mean over lines) vs random closed walks",
+            f"{per_line.mean():,.2f}",
+            f"{rw.mean():,.2f}",
+            f"{vs_rw:.2f}x",
+            f">= {TARGET_VS_RANDOM:g}x",
+            vs_rw >= TARGET_VS_RANDOM,
+            note=f"per line: median ratio {np.median(per_line / np.maximum(rw, 1e-12)):.2f}x, "
+            f"lowest {np.min(per_line / np.maximum(rw, 1e-12)):.2f}x",
+        )
+    )
+    rows.append(
+        Row(
+            "demand/km (mean over lines) vs top-edges loops",
+            f"{per_line.mean():,.2f}",
+            f"{top.mean():,.2f}",
+            f"{vs_top:.2f}x",
+            f"> {TARGET_VS_TOP:g}x",
+            vs_top > TARGET_VS_TOP,
+            note=f"lines beating their top-edges loop: {int((per_line > top).sum())} of {len(top)}",
+        )
+    )
+    u_ours = union_demand_per_km(net, d, [ln.edges for ln in ours.lines])
+    u_rw = union_demand_per_km(net, d, rw_routes)
+    u_top = union_demand_per_km(net, d, top_routes)
+    rows.append(
+        Row(
+            "all lines together (each segment once) vs random walks",
+            f"{u_ours:,.2f}",
+            f"{u_rw:,.2f}",
+            f"{u_ours / u_rw:.2f}x" if u_rw > 0 else "-",
+            note="demand of the union of the routes per km of all routes; one walk per line",
+        )
+    )
+    rows.append(
+        Row(
+            "all lines together (each segment once) vs top-edges loops",
+            f"{u_ours:,.2f}",
+            f"{u_top:,.2f}",
+            f"{u_ours / u_top:.2f}x" if u_top > 0 else "-",
+        )
+    )
+    rows.append(
+        Row(
+            "demand/km greedy only (mean over lines)",
+            f"{per_line_g.mean():,.2f}",
+            ratio=f"{per_line.mean() / per_line_g.mean():.3f} (search / greedy)",
+        )
+    )
+    rows.append(
+        Row(
+            "overlap share (length on segments used by 2+ lines)",
+            f"{ours.overlap_share:.1%}",
+            note=f"greedy only {greedy.overlap_share:.1%}; overlap penalty {args.overlap_penalty:g}",
+        )
+    )
+    rows.append(
+        Row(
+            "demand collected by all lines (each segment once) / total",
+            f"{ours.total_demand:,.1f} / {d.sum():,.1f}",
+            ratio=f"{ours.total_demand / d.sum():.1%}",
+        )
+    )
+    print(table(rows))
+    print(
+        f"\ninstance: {net.n_nodes:,} nodes, {net.n_segments:,} segments, "
+        f"{int((d > 0).sum()):,} with demand; {len(starts)} starts ({len(post_nodes)} posts, "
+        f"{len(hot)} hot nodes); city {timings['city']:.1f} s, compile "
+        f"{timings['compile_network']:.1f} s, build_demand {timings['build_demand']:.2f} s"
+    )
+    result = {
+        "benchmark": "lines",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "versions": versions(("numpy", "scipy", "networkx", "geopandas")),
+        "parameters": {
+            "rows": args.rows,
+            "cols": args.cols,
+            "spacing": args.spacing,
+            "seed": args.seed,
+            "incidents": args.incidents,
+            "bandwidth_m": args.bandwidth_m,
+            "posts": args.posts,
+            "control_points": args.control_points,
+            "spacing_m": args.spacing_m,
+            "count": n,
+            "min_m": lo,
+            "max_m": hi,
+            "time_limit_s": args.time_limit,
+            "overlap_penalty": args.overlap_penalty,
+            "stop_early": args.stop_early,
+            "walks": args.walks,
+            "city_from_cache": city.from_cache,
+        },
+        "network": {"nodes": net.n_nodes, "segments": net.n_segments},
+        "rows": [asdict(r) for r in rows],
+        "timings_s": timings,
+        "ours": _summary(ours),
+        "greedy_only": _summary(greedy),
+        "baselines": {
+            "random_walk_demand_per_km_mean": float(rw.mean()),
+            "top_edges_demand_per_km_mean": float(top.mean()),
+            "ratio_vs_random": float(vs_rw),
+            "ratio_vs_top_edges": float(vs_top),
+            "union_demand_per_km": {"ours": u_ours, "random_walk": u_rw, "top_edges": u_top},
+        },
+        "all_passed": all(r.passed for r in rows if r.passed is not None),
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=float) + "\n")
+    print(f"\nwritten: {out}")
+    return 1 if args.strict and not result["all_passed"] else 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``lines`` subcommand to ``python -m bench``."""
+    p = sub.add_parser(
+        "lines",
+        help="patrol lines (greedy + local search) vs random closed walks and top-edges loops",
+        description=(
+            "Patrol lines: planner.patrol_lines.design_lines for 238 closed lines of 3-8 km "
+            "from 22 posts and 168 spaced hot nodes on the synthetic city with 50,000 "
+            "incidents (night demand), timed, against random closed walks of the same lengths "
+            "and loops through the top-demand segments."
+        ),
+    )
+    add_city_options(p)
+    g = p.add_argument_group("workload")
+    g.add_argument(
+        "--incidents", type=int, default=50_000, help="number of incidents (default 50000)"
+    )
+    g.add_argument(
+        "--bandwidth-m", type=float, default=150.0, help="demand kernel bandwidth (default 150)"
+    )
+    g.add_argument("--posts", type=int, default=22, help="posts (default 22)")
+    g.add_argument("--control-points", type=int, default=168, help="hot-node starts (default 168)")
+    g.add_argument(
+        "--spacing-m", type=float, default=400.0, help="least distance between hot nodes (400)"
+    )
+    g.add_argument("--count", type=int, default=238, help="lines to design (default 238)")
+    g.add_argument("--min-m", type=float, default=3000.0, help="shortest line, m (3000)")
+    g.add_argument("--max-m", type=float, default=8000.0, help="longest line, m (8000)")
+    g.add_argument(
+        "--time-limit", type=float, default=9.0, help="time limit of design_lines, s (9)"
+    )
+    g.add_argument("--walks", type=int, default=5, help="random walks per line (default 5)")
+    g.add_argument(
+        "--overlap-penalty",
+        type=float,
+        default=0.8,
+        help="demand share lost on segments an earlier line collects (default 0.8)",
+    )
+    g.add_argument(
+        "--stop-early", action="store_true", help="design_lines(stop_early=True): denser lines"
+    )
+    g.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file ({DEFAULT_OUT})")
+    g.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    p.set_defaults(func=run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run on its own: ``python -m bench.lines_bench [options]``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.lines_bench")
+    add_parser(parser.add_subparsers(dest="command", required=False))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] != "lines":
+        argv = ["lines", *argv]
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1265 @@
+"""Patrol lines: closed routes a car or foot patrol runs again and again during one slot.
+
+A line starts and ends at a start node (a post or a control point), runs on the DIRECTED
+network (one-way streets only in their direction) and is between ``min_m`` and ``max_m`` metres
+long. Demand belongs to the street segment (:mod:`geo.graph`), not to each direction: a line
+collects a segment's demand once however often and in whichever direction it runs along it.
+
+Method (a per-start greedy, then an optional local search):
+
+1. Regions. For each start ``s`` a Dijkstra on the lengths (out from ``s``) and one on the
+   reversed graph (back to ``s``), both cut at ``max_m``, give the nodes ``x`` with
+   ``out(x) + back(x) <= max_m``: every closed walk from ``s`` within ``max_m`` stays inside,
+   and so do the shortest paths between its nodes, so each line is planned on that small
+   sub-network only (found by scipy Dijkstra searches cut at ``max_m``, in batches).
+2. Construction. Lines are assigned to starts round-robin (line ``k`` starts at
+   ``starts[k % len(starts)]``; with more lines than starts, several lines share a start) and
+   built one after the other. From the current node, a bounded Dijkstra (cut at the budget
+   left; a small radius first, widened while a target beyond it could still win) gives the
+   metres to every node; among the directed edges ``a -> b`` whose segment the line has not
+   collected yet and whose value is positive, the one maximising
+   ``(value + value on the way) / (dist(a) + length(a -> b))`` is chosen (the value on the
+   way is what the shortest path to ``a`` collects), provided the line can still get back:
+   ``used + dist(a) + length + back(b) <= max_m``. The line walks the shortest path there,
+   runs along the edge, collects every segment on the way, and goes on until nothing fits;
+   then it returns by the shortest path. With ``stop_early=True`` it stops instead, once the
+   line is long enough, when the next target would lower the closed loop's value per metre.
+3. Too short. If the loop is shorter than ``min_m`` it keeps going to the nearest segments it
+   has not run yet (whatever their demand) until the way back makes it long enough; failing
+   that it adds one out-and-back detour to the node that brings it into the bounds. A start
+   from which no loop meets the bounds gets a note; :class:`~geo.errors.InfeasibleError` is
+   raised only if no line at all can be built.
+4. Local search (``improve=True``): per line, remove a target segment, swap it for another
+   (inserted where it costs least), insert one, or reverse the order of a run of targets; the
+   route is re-stitched with shortest paths and the move is kept only if the re-measured
+   route stays within the bounds and its value per km rises. Rounds over all lines run until
+   no move helps or ``time_limit_s`` is spent.
+
+Values and penalties:
+
+- Overlap: during construction, the demand of a segment already collected by an earlier line
+  of the same slot counts ``(1 - overlap_penalty)`` for later lines (``overlap_penalty=1``:
+  nothing; ``0``: lines ignore each other). In the local search a segment counts
+  ``(1 - overlap_penalty)`` for a line if any other line of the slot runs on it.
+- Control points: a control point is worth ``control_bonus`` times the 90th percentile of the
+  positive segment demand of the slot (``control_bonus=1``: as much as a top-decile street
+  segment), counted once per line, when the line reaches it; control points already reached
+  by another line count ``(1 - overlap_penalty)`` of that. The bonus is added to the value of
+  the edges that end at the point, so lines detour through a control point when one is near.
+  Each line reports the control points it passes.
+
+Results are re-measured from the route's edges: ``length_m``, ``demand`` (undiscounted, each
+segment once per line), ``demand_per_km``, ``duration_s`` (``length / speed`` when
+``speed_kph`` is given, else the network's travel times along the route) and
+``overlap_share`` (share of the line's length on segments that other lines of the slot also
+run on).
+
+Baselines for benchmarks and tests: :func:`random_walk_baseline` (random closed walks of the
+same lengths from the same starts) and :func:`top_edges_baseline` (from the same start, the
+shortest greedy loop through as many of the highest-demand segments nearby as the line
+collects).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from geo.errors import InfeasibleError, InputError
+from geo.graph import Network, build_csr
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+DEFAULT_OVERLAP_PENALTY = 0.8
+DEFAULT_CONTROL_BONUS = 1.0
+CONTROL_BONUS_QUANTILE = 0.9
+UNNAMED = "(unnamed)"
+_EPS_M = 1e-6
+
+
+@dataclass(frozen=True)
+class PatrolLine:
+    """One closed patrol route of a slot."""
+
+    line_id: str
+    slot: int
+    start_node: int  # node index
+    nodes: IntArray = field(repr=False)  # closed walk, nodes[0] == nodes[-1] == start_node
+    edges: IntArray = field(repr=False)  # len(nodes) - 1 edge indices along the walk
+    length_m: float
+    duration_s: float
+    demand: float  # each street segment counted once
+    demand_per_km: float
+    control_points: IntArray = field(repr=False)  # control point nodes passed, in order
+    overlap_share: float  # share of the length on segments other lines of the slot also use
+
+
+@dataclass(frozen=True)
+class LinesResult:
+    """The lines of one slot and how good they are together."""
+
+    lines: tuple[PatrolLine, ...]
+    total_demand: float  # demand of all segments any line runs on, each counted once
+    overlap_share: float  # share of the lines' total length on segments used by 2+ lines
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def demand_per_km(self) -> float:
+        """Summed line demand per summed line kilometre."""
+        km = sum(line.length_m for line in self.lines) / 1000.0
+        return sum(line.demand for line in self.lines) / km if km > 0 else 0.0
+
+
+# --- the network around each start ---------------------------------------------------------
+
+_BATCH = 32
+_FIRST_RADIUS_M = 600.0  # first search radius of a greedy step (widened when needed)
+_PRUNE_EVERY = 8
+_COLLECT_ON_WAY = True  # greedy steps between prunings of the candidate pool  # sources per Dijkstra call: scipy returns dense (sources x nodes) rows
+
+
+def directed_length_csr(net: Network) -> sparse.csr_array:
+    """Edge lengths (m) on the directed network, parallel edges merged to the shortest."""
+    return build_csr(net.n_nodes, net.edge_u, net.edge_v, net.edge_length_m)
+
+
+def _bounded(
+    csr: sparse.csr_array, sources: IntArray, limit: float
+) -> list[tuple[IntArray, FloatArray]]:
+    """Per source: nodes within ``limit`` (sorted) and their distances."""
+    out = []
+    for i in range(0, len(sources), _BATCH):
+        dist = dijkstra(csr, directed=True, indices=sources[i : i + _BATCH], limit=limit)
+        for row in np.atleast_2d(dist):
+            n = np.flatnonzero(np.isfinite(row))
+            out.append((n.astype(np.int64), row[n]))
+    return out
+
+
+@dataclass(eq=False)
+class _Region:
+    """The sub-network holding every closed walk from ``start`` within the length limit."""
+
+    start: int  # global node index
+    nodes: IntArray  # global node indices, sorted
+    s_loc: int
+    out: FloatArray  # metres from the start, per local node
+    back: FloatArray  # metres back to the start, per local node
+    back_pred: IntArray  # next local node on the shortest way back (-9999 at the start)
+    sub: sparse.csr_array  # local directed lengths (parallel edges merged to the shortest)
+    sub_t: sparse.csr_array  # its transpose, as CSR
+    e: IntArray  # global edge indices of the region's edges
+    eu: IntArray  # local tail node of each region edge
+    ev: IntArray  # local head node
+    elen: FloatArray
+    eseg: IntArray
+    key_sorted: IntArray  # u * n_local + v of the shortest edge per pair, sorted
+    key_edge: IntArray  # the global edge index of that edge
+
+    def edges_of(self, path: Sequence[int]) -> IntArray:
+        """Global edge indices along a path of local nodes (shortest edge between each pair)."""
+        p = np.asarray(path, dtype=np.int64)
+        if len(p) < 2:
+            return np.empty(0, dtype=np.int64)
+        key = p[:-1] * len(self.nodes) + p[1:]
+        pos = np.searchsorted(self.key_sorted, key)
+        return self.key_edge[pos]
+
+
+def _out_edges_index(net: Network) -> tuple[IntArray, IntArray]:
+    order = np.argsort(net.edge_u, kind="stable").astype(np.int64)
+    indptr = np.searchsorted(net.edge_u[order], np.arange(net.n_nodes + 1)).astype(np.int64)
+    return order, indptr
+
+
+def _gather(order: IntArray, indptr: IntArray, nodes: IntArray) -> IntArray:
+    """Concatenated ``order[indptr[n]:indptr[n + 1]]`` over ``nodes``."""
+    lo, hi = indptr[nodes], indptr[nodes + 1]
+    cnt = hi - lo
+    if cnt.sum() == 0:
+        return np.empty(0, dtype=np.int64)
+    offs = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
+    return order[offs]
+
+
+def _path_values(net: Network, reg: _Region, st: _State, pred: IntArray) -> FloatArray:
+    """Per local node: the value not yet collected along the shortest path to it (sums down
+    the predecessor tree by pointer doubling; a segment met twice counts twice: an estimate)."""
+    n = len(pred)
+    acc = np.zeros(n)
+    x = np.flatnonzero(pred >= 0)
+    if len(x) == 0:
+        return acc
+    e = reg.key_edge[np.searchsorted(reg.key_sorted, pred[x] * n + x)]
+    seg = net.edge_segment[e]
+    v = net.edge_v[e]
+    acc[x] = st.seg_value[seg] * ~st.collected[seg] + st.cp_value[v] * ~st.passed[v]
+    anc = np.where(pred >= 0, pred, np.arange(n))
+    while True:
+        acc = acc + acc[anc]
+        up = anc[anc]
+        if (up == anc).all():
+            return acc
+        anc = up
+
+
+def _path_to(pred: IntArray, src: int, dst: int) -> list[int]:
+    """Local nodes from ``src`` to ``dst`` along a predecessor tree rooted at ``src``."""
+    path = [dst]
+    while path[-1] != src:
+        path.append(int(pred[path[-1]]))
+        if path[-1] < 0:
+            msg = "broken predecessor tree"  # cannot happen for reached nodes
+            raise RuntimeError(msg)
+    path.reverse()
+    return path
+
+
+def _path_back(reg: _Region, src: int) -> list[int]:
+    """Local nodes from ``src`` back to the start."""
+    path = [src]
+    while path[-1] != reg.s_loc:
+        path.append(int(reg.back_pred[path[-1]]))
+    return path
+
+
+def _regions(
+    net: Network, starts: IntArray, limit_m: FloatArray, *, fwd: sparse.csr_array | None = None
+) -> dict[int, _Region]:
+    """A :class:`_Region` per distinct start, within its own length limit."""
+    fwd = directed_length_csr(net) if fwd is None else fwd
+    rev = sparse.csr_array(fwd.T)
+    uniq = np.unique(starts)
+    lim = np.array([limit_m[starts == s].max() for s in uniq])
+    out: dict[int, tuple[IntArray, FloatArray]] = {}
+    back: dict[int, tuple[IntArray, FloatArray]] = {}
+    # one batch of bounded searches per distinct limit (usually one)
+    for value in np.unique(lim):
+        group = uniq[lim == value]
+        for csr, store in ((fwd, out), (rev, back)):
+            for st, found in zip(group, _bounded(csr, group, float(value)), strict=True):
+                store[int(st)] = found
+    order_e, indptr = _out_edges_index(net)
+    mask = np.full(net.n_nodes, -1, dtype=np.int64)
+    regions: dict[int, _Region] = {}
+    for st, limit in zip(uniq, lim, strict=True):
+        st = int(st)
+        on, od = out[st]
+        bn, bd = back[st]
+        both, io, ib = np.intersect1d(on, bn, assume_unique=True, return_indices=True)
+        keep = od[io] + bd[ib] <= limit + _EPS_M
+        nodes = both[keep]
+        o_d, b_d = od[io][keep], bd[ib][keep]
+        mask[nodes] = np.arange(len(nodes))
+        e = _gather(order_e, indptr, nodes)
+        ev_loc = mask[net.edge_v[e]]
+        e = e[ev_loc >= 0]
+        eu, ev = mask[net.edge_u[e]], mask[net.edge_v[e]]
+        elen = net.edge_length_m[e]
+        ok = o_d[eu] + elen + b_d[ev] <= limit + _EPS_M
+        e, eu, ev, elen = e[ok], eu[ok], ev[ok], elen[ok]
+        mask[nodes] = -1
+        n_loc = len(nodes)
+        sub = build_csr(n_loc, eu, ev, elen)
+        sub_t = sparse.csr_array(sub.T)
+        s_loc = int(np.searchsorted(nodes, st))
+        bdist, bpred = dijkstra(sub_t, directed=True, indices=s_loc, return_predecessors=True)
+        key = eu * n_loc + ev
+        korder = np.lexsort((elen, key))
+        ks = key[korder]
+        firsts = np.ones(len(ks), dtype=bool)
+        firsts[1:] = ks[1:] != ks[:-1]
+        regions[st] = _Region(
+            start=st,
+            nodes=nodes,
+            s_loc=s_loc,
+            out=o_d,
+            back=np.asarray(bdist),
+            back_pred=np.asarray(bpred, dtype=np.int64),
+            sub=sub,
+            sub_t=sub_t,
+            e=e,
+            eu=eu,
+            ev=ev,
+            elen=elen,
+            eseg=net.edge_segment[e],
+            key_sorted=ks[firsts],
+            key_edge=e[korder][firsts],
+        )
+    return regions
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def _check_nodes(net: Network, nodes: object, *, name: str, allow_empty: bool) -> IntArray:
+    arr = np.atleast_1d(np.asarray(nodes))
+    if arr.ndim != 1 or (len(arr) and not np.issubdtype(arr.dtype, np.integer)):
+        msg = f"{name} must be a 1-D array of node indices, got {arr.dtype} of shape {arr.shape}"
+        raise InputError(msg)
+    arr = arr.astype(np.int64)
+    if not allow_empty and len(arr) == 0:
+        msg = f"{name}: no nodes given"
+        raise InputError(msg)
+    bad = (arr < 0) | (arr >= net.n_nodes)
+    if bad.any():
+        msg = (
+            f"{name}: node index {int(arr[bad][0])} is not on the network "
+            f"(it has {net.n_nodes:,} nodes, indices 0..{net.n_nodes - 1})"
+        )
+        raise InputError(msg)
+    return arr
+
+
+def _check_demand(net: Network, seg_demand: object, *, name: str = "seg_demand") -> FloatArray:
+    d = np.asarray(seg_demand, dtype=np.float64)
+    if d.shape != (net.n_segments,):
+        msg = f"{name} must have one value per street segment ({net.n_segments:,}), got {d.shape}"
+        raise InputError(msg)
+    if not np.isfinite(d).all() or (d < 0).any():
+        msg = f"{name} must be finite and >= 0"
+        raise InputError(msg)
+    return d
+
+
+def _check_bounds(min_m: float, max_m: float) -> tuple[float, float]:
+    for name, v in (("min_m", min_m), ("max_m", max_m)):
+        if not np.isfinite(v) or v < 0:
+            msg = f"{name} must be a finite length >= 0 in metres, got {v}"
+            raise InputError(msg)
+    if not max_m > 0:
+        msg = f"max_m must be > 0 m, got {max_m}"
+        raise InfeasibleError(msg)
+    if min_m > max_m:
+        msg = f"min_m={min_m:g} m is longer than max_m={max_m:g} m: no line fits"
+        raise InfeasibleError(msg)
+    return float(min_m), float(max_m)
+
+
+# --- construction --------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _State:
+    """Values shared by the lines of one slot while they are built."""
+
+    seg_demand: FloatArray
+    seg_value: FloatArray  # demand, discounted where an earlier line collected the segment
+    cp_bonus: FloatArray  # per node: bonus of an unreached control point (0 elsewhere)
+    cp_value: FloatArray  # the same, discounted where an earlier line reached it
+    keep: float  # 1 - overlap_penalty
+    collected: npt.NDArray[np.bool_]  # per segment, for the line being built
+    passed: npt.NDArray[np.bool_]  # per node, for the line being built
+
+
+@dataclass
+class _Built:
+    start: int
+    edges: IntArray
+    targets: list[int]  # region-edge positions of the targets, in order
+
+
+def _build_line(
+    net: Network,
+    reg: _Region,
+    st: _State,
+    *,
+    min_m: float,
+    max_m: float,
+    cand: IntArray,
+    dilute: bool,
+) -> _Built | None:
+    """Greedy construction of one line from ``reg.start`` (see the module docstring)."""
+    cur = reg.s_loc
+    used_m = value = 0.0
+    route: list[IntArray] = []
+    targets: list[int] = []
+    touched_s: list[IntArray] = []
+    touched_n: list[IntArray] = []
+    ev_glob = reg.nodes[reg.ev]
+
+    def walk(path: list[int], target: int | None) -> None:
+        nonlocal cur, used_m, value
+        e = reg.edges_of(path)
+        if target is not None:
+            e = np.append(e, reg.e[target])
+            targets.append(target)
+        route.append(e)
+        segs = np.unique(net.edge_segment[e])
+        value += float(st.seg_value[segs[~st.collected[segs]]].sum())
+        st.collected[segs] = True
+        touched_s.append(segs)
+        nd = np.unique(net.edge_v[e])
+        value += float(st.cp_value[nd[~st.passed[nd]]].sum())
+        st.passed[nd] = True
+        touched_n.append(nd)
+        used_m += float(net.edge_length_m[e].sum())
+        cur = int(reg.ev[target]) if target is not None else path[-1]
+
+    st.passed[reg.start] = True
+    touched_n.append(np.array([reg.start]))
+    try:
+        # 1. greedy on value per extra metre
+        phases: list[tuple[IntArray, bool]] = [(cand, True)]
+        if min_m > 0:
+            phases.append((np.arange(len(reg.e)), False))
+        for pool, by_value in phases:
+            pu, pl, ps, pg = reg.eu[pool], reg.elen[pool], reg.eseg[pool], ev_glob[pool]
+            pb = reg.back[reg.ev[pool]]
+            vmax = 1.0
+            steps = 0
+            while len(pool):
+                left = max_m - used_m
+                if not by_value and used_m + reg.back[cur] >= min_m - _EPS_M:
+                    break
+                if steps % _PRUNE_EVERY == 0:
+                    # drop what this line can no longer collect (values only ever fall)
+                    if by_value:
+                        val = (
+                            st.seg_value[ps] * ~st.collected[ps] + st.cp_value[pg] * ~st.passed[pg]
+                        )
+                    else:
+                        val = (~st.collected[ps]).astype(np.float64)
+                    alive = val > 0
+                    pool, pu, pl, ps, pg, pb = (a[alive] for a in (pool, pu, pl, ps, pg, pb))
+                    if not len(pool):
+                        break
+                    vmax = float(val[alive].max())
+                steps += 1
+                # search a small radius first; widen it until no target beyond could win
+                radius = min(left, _FIRST_RADIUS_M)
+                while True:
+                    dist, pred = dijkstra(
+                        reg.sub, directed=True, indices=cur, limit=radius + _EPS_M,
+                        return_predecessors=True,
+                    )  # fmt: skip
+                    near = np.flatnonzero(np.isfinite(dist[pu]))
+                    extra = dist[pu[near]] + pl[near]
+                    ok = extra + pb[near] <= left + _EPS_M
+                    ns, ng = ps[near], pg[near]
+                    if by_value:
+                        val = (
+                            st.seg_value[ns] * ~st.collected[ns] + st.cp_value[ng] * ~st.passed[ng]
+                        )
+                        if _COLLECT_ON_WAY:
+                            val = val + _path_values(net, reg, st, pred)[pu[near]]
+                    else:
+                        val = (~st.collected[ns]).astype(np.float64)
+                    ok &= val > 0
+                    best = -1.0
+                    if ok.any():
+                        idx = np.flatnonzero(ok)
+                        score = val[idx] / np.maximum(extra[idx], _EPS_M)
+                        b = int(np.argmax(score))
+                        best, j = float(score[b]), int(pool[near[idx[b]]])
+                    if radius >= left or best >= vmax / radius:
+                        break
+                    radius = min(left, 4.0 * radius)
+                if best < 0:
+                    break
+                if by_value and dilute and used_m + reg.back[cur] >= min_m:
+                    # stop once going on would lower the closed loop's value per metre
+                    k = int(np.flatnonzero(pool == j)[0])
+                    gain = float(
+                        st.seg_value[ps[k]] * (not st.collected[ps[k]])
+                        + st.cp_value[pg[k]] * (not st.passed[pg[k]])
+                    )
+                    longer = used_m + dist[pu[k]] + pl[k] + pb[k]
+                    if (value + gain) * (used_m + reg.back[cur]) < value * longer:
+                        break
+                walk(_path_to(pred, cur, int(reg.eu[j])), j)
+        # 2. still too short: one detour to the node that brings the loop into the bounds
+        if used_m + reg.back[cur] < min_m - _EPS_M:
+            left = max_m - used_m
+            dist, pred = dijkstra(
+                reg.sub, directed=True, indices=cur, limit=left + _EPS_M,
+                return_predecessors=True,
+            )  # fmt: skip
+            total = used_m + dist + reg.back
+            ok = np.flatnonzero((total >= min_m - _EPS_M) & (total <= max_m + _EPS_M))
+            if len(ok) == 0:
+                return None
+            x = int(ok[np.argmin(total[ok])])
+            path = _path_to(pred, cur, x)
+            last = path[-2]
+            e_last = int(reg.edges_of([last, x])[0])
+            j = int(np.flatnonzero(reg.e == e_last)[0])
+            walk(path[:-1], None)
+            walk([last], j)
+        walk(_path_back(reg, cur), None)
+        edges = np.concatenate(route) if route else np.empty(0, dtype=np.int64)
+        if len(edges) == 0:
+            return None
+        return _Built(start=reg.start, edges=edges, targets=targets)
+    finally:
+        for s in touched_s:
+            st.collected[s] = False
+        for n in touched_n:
+            st.passed[n] = False
+
+
+# --- local search --------------------------------------------------------------------------
+
+
+class _LineSearch:
+    """Moves on one line's targets, measured exactly and incrementally.
+
+    The route is ``P[0], T[0], P[1], T[1], ..., P[k]``: target edges ``T`` joined by shortest
+    paths ``P``. What a line collects are "items": its street segments and the control points
+    it reaches, each counted once; ``cnt`` counts how often the route runs over each item, so
+    a move's value is exact (paths pass over other targets' segments too) without
+    re-measuring the whole route.
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        reg: _Region,
+        targets: list[int],
+        *,
+        base: FloatArray,
+        item_count: IntArray,
+        is_cp: npt.NDArray[np.bool_],
+        keep: float,
+        cand: IntArray,
+        min_m: float,
+        max_m: float,
+    ) -> None:
+        self.net, self.reg = net, reg
+        self.base, self.item_count, self.is_cp = base, item_count, is_cp
+        self.keep = keep
+        self.cand = cand
+        self.min_m, self.max_m = min_m, max_m
+        self._fwd: dict[int, tuple[FloatArray, IntArray]] = {}
+        self._bwd: dict[int, FloatArray] = {}
+        self._pieces: dict[tuple[int, int], IntArray] = {}
+        self.T = list(targets)
+        self.P = [
+            self.piece(a, b) for a, b in zip(self._heads(self.T), self._tails(self.T), strict=True)
+        ]
+        self.cnt = np.zeros(len(base), dtype=np.int64)
+        for e in self._parts():
+            np.add.at(self.cnt, self.items(e), 1)
+        self.own0 = self.cnt > 0  # the line's items before the search (counted in item_count)
+        present = np.flatnonzero(self.own0)
+        self.value = float(self.weight(present).sum())
+        self.length = float(sum(net.edge_length_m[e].sum() for e in self._parts()))
+
+    # route pieces
+    def _heads(self, T: list[int]) -> list[int]:
+        return [self.reg.s_loc] + [int(self.reg.ev[j]) for j in T]
+
+    def _tails(self, T: list[int]) -> list[int]:
+        return [int(self.reg.eu[j]) for j in T] + [self.reg.s_loc]
+
+    def _parts(self) -> list[IntArray]:
+        out = [self.P[0]]
+        for j, p in zip(self.T, self.P[1:], strict=True):
+            out += [self.reg.e[j : j + 1], p]
+        return out
+
+    @property
+    def edges(self) -> IntArray:
+        return np.concatenate(self._parts())
+
+    def fwd(self, node: int) -> tuple[FloatArray, IntArray]:
+        if node not in self._fwd:
+            d, p = dijkstra(self.reg.sub, directed=True, indices=node, return_predecessors=True)
+            self._fwd[node] = (d, p)
+        return self._fwd[node]
+
+    def bwd(self, node: int) -> FloatArray:
+        if node not in self._bwd:
+            self._bwd[node] = dijkstra(self.reg.sub_t, directed=True, indices=node)
+        return self._bwd[node]
+
+    def piece(self, a: int, b: int) -> IntArray:
+        """Edges of the shortest path between local nodes ``a`` and ``b`` (cached)."""
+        key = (a, b)
+        if key not in self._pieces:
+            self._pieces[key] = self.reg.edges_of(_path_to(self.fwd(a)[1], a, b))
+        return self._pieces[key]
+
+    # values
+    def items(self, edges: IntArray) -> IntArray:
+        """Item ids of edges: their segments, and ``n_segments + node`` of control points."""
+        v = self.net.edge_v[edges]
+        return np.concatenate(
+            [self.net.edge_segment[edges], self.net.n_segments + v[self.is_cp[v]]]
+        )
+
+    def weight(self, ids: IntArray) -> FloatArray:
+        others = self.item_count[ids] - self.own0[ids]
+        return self.base[ids] * np.where(others > 0, self.keep, 1.0)
+
+    # moves: each returns new targets, new pieces and the changes [(edges, +1/-1)]
+    def _remove(
+        self, T: list[int], P: list[IntArray], i: int
+    ) -> tuple[list[int], list[IntArray], list[tuple[IntArray, int]]]:
+        a = self._heads(T)[i]
+        b = self._tails(T)[i + 1]
+        new = self.piece(a, b)
+        ops = [(P[i], -1), (self.reg.e[T[i] : T[i] + 1], -1), (P[i + 1], -1), (new, 1)]
+        return T[:i] + T[i + 1 :], P[:i] + [new] + P[i + 2 :], ops
+
+    def _insert(
+        self, T: list[int], P: list[IntArray], p: int, c: int
+    ) -> tuple[list[int], list[IntArray], list[tuple[IntArray, int]]]:
+        a = self._heads(T)[p]
+        b = self._tails(T)[p]
+        first = self.piece(a, int(self.reg.eu[c]))
+        second = self.piece(int(self.reg.ev[c]), b)
+        ops = [(P[p], -1), (first, 1), (self.reg.e[c : c + 1], 1), (second, 1)]
+        return T[:p] + [c] + T[p:], P[:p] + [first, second] + P[p + 1 :], ops
+
+    def attempt(self, T: list[int], P: list[IntArray], ops: list[tuple[IntArray, int]]) -> bool:
+        """Apply the changes; keep them if in bounds and worth more per metre, else undo."""
+        if not T:
+            return False
+        length = self.length + sum(s * float(self.net.edge_length_m[e].sum()) for e, s in ops)
+        if not (self.min_m - _EPS_M <= length <= self.max_m + _EPS_M) or length <= 0:
+            return False
+        its = [(self.items(e), s) for e, s in ops]
+        ids = np.unique(np.concatenate([i for i, _ in its]))
+        before = self.cnt[ids] > 0
+        for i, s in its:
+            np.add.at(self.cnt, i, s)
+        after = self.cnt[ids] > 0
+        value = self.value + float((self.weight(ids) * (after.astype(float) - before)).sum())
+        if value * self.length > self.value * length * (1 + 1e-9):
+            self.T, self.P, self.value, self.length = T, P, value, length
+            return True
+        for i, s in its:
+            np.add.at(self.cnt, i, -s)
+        return False
+
+    def _insertions(self, T: list[int], length: float) -> list[tuple[float, int, int]]:
+        """Best (estimated value per extra metre, position, candidate) insertions into ``T``."""
+        reg = self.reg
+        n_seg = self.net.n_segments
+        fresh = self.cand[self.cnt[reg.eseg[self.cand]] == 0]
+        if len(fresh) == 0:
+            return []
+        val = self.weight(reg.eseg[fresh])
+        hv = reg.nodes[reg.ev[fresh]]
+        cp = self.is_cp[hv] & (self.cnt[n_seg + hv] == 0)
+        val[cp] += self.weight(n_seg + hv[cp])
+        heads, tails = self._heads(T), self._tails(T)
+        F = np.stack([self.fwd(f)[0] for f in heads])
+        B = np.stack([self.bwd(g) for g in tails])
+        now = F[np.arange(len(heads)), tails]
+        delta = F[:, reg.eu[fresh]] + (reg.elen[fresh] - now[:, None]) + B[:, reg.ev[fresh]]
+        pos = np.argmin(delta, axis=0)
+        best = delta[pos, np.arange(len(fresh))]
+        ok = np.flatnonzero((length + best <= self.max_m + _EPS_M) & np.isfinite(best))
+        if len(ok) == 0:
+            return []
+        score = val[ok] / np.maximum(best[ok], 1.0)
+        top = ok[np.argsort(-score, kind="stable")[:3]] if len(ok) <= 3 else None
+        if top is None:
+            part = np.argpartition(-score, 3)[:3]
+            top = ok[part[np.argsort(-score[part], kind="stable")]]
+        return [(float(val[i] / max(best[i], 1.0)), int(pos[i]), int(fresh[i])) for i in top]
+
+    def run(self, rng: np.random.Generator, deadline: float) -> bool:
+        """Moves until none helps or time is up; True if the line changed."""
+        changed = False
+        improved = True
+        while improved and time.perf_counter() < deadline:
+            improved = False
+            # remove targets (one sweep in random order)
+            for j in [self.T[p] for p in rng.permutation(len(self.T))]:
+                if j in self.T and len(self.T) > 1:
+                    improved |= self.attempt(*self._remove(self.T, self.P, self.T.index(j)))
+            # insert a target
+            ratio = self.value / self.length
+            for score, p, c in self._insertions(self.T, self.length):
+                if score <= ratio:
+                    break
+                if self.attempt(*self._insert(self.T, self.P, p, c)):
+                    improved = True
+                    break
+            # swap a target for another (a few positions per round)
+            for i in rng.permutation(len(self.T))[:4]:
+                if time.perf_counter() >= deadline or len(self.T) < 2:
+                    break
+                T1, P1, ops1 = self._remove(self.T, self.P, int(i))
+                len1 = self.length + sum(
+                    s * float(self.net.edge_length_m[e].sum()) for e, s in ops1
+                )
+                for _, q, c in self._insertions(T1, len1):
+                    T2, P2, ops2 = self._insert(T1, P1, q, c)
+                    if self.attempt(T2, P2, ops1 + ops2):
+                        improved = True
+                        break
+                if improved:
+                    break
+            changed |= improved
+        return changed
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+def _control_mask(net: Network, control_nodes: IntArray | None) -> npt.NDArray[np.bool_]:
+    mask = np.zeros(net.n_nodes, dtype=bool)
+    if control_nodes is not None:
+        mask[control_nodes] = True
+    return mask
+
+
+def _make_lines(
+    net: Network,
+    routes: Sequence[tuple[str, int, IntArray]],
+    seg_demand: FloatArray,
+    *,
+    control: npt.NDArray[np.bool_],
+    speed_kph: float | None,
+    slot: int,
+) -> tuple[tuple[PatrolLine, ...], float, float]:
+    """Re-measure routes (id, start, edges) from their edges into :class:`PatrolLine`."""
+    seg_sets = [np.unique(net.edge_segment[e]) for _, _, e in routes]
+    count = np.zeros(net.n_segments, dtype=np.int64)
+    for s in seg_sets:
+        count[s] += 1
+    lines = []
+    shared_m = total_m = 0.0
+    for (line_id, start, edges), segs in zip(routes, seg_sets, strict=True):
+        nodes = np.concatenate([[start], net.edge_v[edges]]).astype(np.int64)
+        if not (np.array_equal(net.edge_u[edges], nodes[:-1]) and nodes[-1] == start):
+            msg = f"line {line_id}: the route is not a closed walk"  # a bug, not bad input
+            raise RuntimeError(msg)
+        lengths = net.edge_length_m[edges]
+        length = float(lengths.sum())
+        if speed_kph is not None:
+            duration = length / (speed_kph / 3.6)
+        else:
+            duration = float(net.edge_time_s[edges].sum())
+        demand = float(seg_demand[segs].sum())
+        on_shared = float(lengths[count[net.edge_segment[edges]] > 1].sum())
+        shared_m += on_shared
+        total_m += length
+        cp_nodes = nodes[:-1][control[nodes[:-1]]]
+        _, first = np.unique(cp_nodes, return_index=True)
+        lines.append(
+            PatrolLine(
+                line_id=line_id,
+                slot=slot,
+                start_node=int(start),
+                nodes=nodes,
+                edges=np.asarray(edges, dtype=np.int64),
+                length_m=length,
+                duration_s=duration,
+                demand=demand,
+                demand_per_km=demand / (length / 1000.0) if length > 0 else 0.0,
+                control_points=cp_nodes[np.sort(first)].astype(np.int64),
+                overlap_share=on_shared / length if length > 0 else 0.0,
+            )
+        )
+    covered = count > 0
+    total_demand = float(seg_demand[covered].sum())
+    return tuple(lines), total_demand, (shared_m / total_m if total_m > 0 else 0.0)
+
+
+def _infeasible_message(
+    net: Network, starts: IntArray, regions: dict[int, _Region], min_m: float, max_m: float
+) -> str:
+    has_loop = False
+    for reg in regions.values():
+        into = reg.ev == reg.s_loc
+        if into.any():
+            has_loop = True
+            break
+    if has_loop:
+        return (
+            f"min_m={min_m:g} m: no closed walk between {min_m:g} and {max_m:g} m was found from "
+            f"any of the {len(np.unique(starts))} start(s)"
+        )
+    fwd = directed_length_csr(net)
+    best = np.inf
+    for s in np.unique(starts)[:50]:
+        dist = dijkstra(fwd, directed=True, indices=int(s))
+        into = np.flatnonzero(net.edge_v == s)
+        if len(into):
+            best = min(best, float(np.min(dist[net.edge_u[into]] + net.edge_length_m[into])))
+    shortest = f"the shortest is {best:,.0f} m" if np.isfinite(best) else "there is none"
+    return f"max_m={max_m:g} m is shorter than any closed walk from the starts ({shortest})"
+
+
+# --- the planner ---------------------------------------------------------------------------
+
+
+def design_lines(
+    net: Network,
+    seg_demand: FloatArray,
+    starts: IntArray,
+    *,
+    count: int,
+    min_m: float,
+    max_m: float,
+    control_nodes: IntArray | None = None,
+    overlap_penalty: float = DEFAULT_OVERLAP_PENALTY,
+    control_bonus: float = DEFAULT_CONTROL_BONUS,
+    speed_kph: float | None = None,
+    slot: int = 0,
+    seed: int = 0,
+    improve: bool = True,
+    stop_early: bool = False,
+    time_limit_s: float = 10.0,
+) -> LinesResult:
+    """Design ``count`` closed patrol lines for one slot (method: see the module docstring).
+
+    Parameters
+    ----------
+    net
+        Compiled network; lines run on its directed edges.
+    seg_demand
+        Demand per street segment (a row of :class:`planner.demand.Demand`.by_slot).
+    starts
+        Node indices lines start and end at (posts and control points); lines are assigned
+        to them round-robin.
+    count
+        Lines to design.
+    min_m, max_m
+        Bounds on each line's length, in metres.
+    control_nodes
+        Control point node indices: lines get a bonus for passing them and report them.
+    overlap_penalty
+        Share of a segment's demand lost for a line when another line of the slot already
+        collects it (0..1).
+    control_bonus
+        Worth of a control point, in units of the 90th percentile of positive segment demand.
+    speed_kph
+        Patrol speed for ``duration_s``; the network's travel times when ``None``.
+    slot
+        Slot index written into the lines.
+    seed
+        Seed of the local search's move order. Results are deterministic for a seed unless
+        ``time_limit_s`` cuts the local search short (a note says so).
+    improve
+        Run the local search after the greedy construction.
+    stop_early
+        Once a line is at least ``min_m`` long, stop adding targets as soon as the next one
+        would lower the closed loop's value per metre (shorter, denser lines), instead of
+        going on until nothing fits within ``max_m``.
+    time_limit_s
+        Time after which the local search stops (the construction always completes).
+
+    Returns
+    -------
+    LinesResult
+        The lines (possibly fewer than ``count``: notes say why), the demand they collect
+        together, their overlap and the time taken.
+
+    Raises
+    ------
+    InputError
+        Demand of the wrong shape, negative or all zero; a start or control node not on the
+        network; a bad parameter.
+    InfeasibleError
+        ``min_m > max_m``, or no line at all meets the bounds.
+    """
+    t0 = time.perf_counter()
+    d = _check_demand(net, seg_demand)
+    if not d.sum() > 0:
+        msg = "seg_demand is zero on every segment: there is no demand to design lines for"
+        raise InputError(msg)
+    starts = _check_nodes(net, starts, name="starts", allow_empty=False)
+    control = (
+        None
+        if control_nodes is None
+        else _check_nodes(net, control_nodes, name="control_nodes", allow_empty=True)
+    )
+    if int(count) != count or count < 1:
+        msg = f"count must be a whole number >= 1, got {count}"
+        raise InputError(msg)
+    count = int(count)
+    min_m, max_m = _check_bounds(min_m, max_m)
+    if not 0.0 <= overlap_penalty <= 1.0:
+        msg = f"overlap_penalty must be within 0..1, got {overlap_penalty}"
+        raise InputError(msg)
+    if not (np.isfinite(control_bonus) and control_bonus >= 0):
+        msg = f"control_bonus must be >= 0, got {control_bonus}"
+        raise InputError(msg)
+    if speed_kph is not None and not (np.isfinite(speed_kph) and speed_kph > 0):
+        msg = f"speed_kph must be > 0, got {speed_kph}"
+        raise InputError(msg)
+
+    keep = 1.0 - overlap_penalty
+    assign = starts[np.arange(count) % len(starts)]
+    regions = _regions(net, assign, np.full(count, max_m))
+    cp_bonus = np.zeros(net.n_nodes)
+    if control is not None and len(control):
+        cp_bonus[control] = control_bonus * float(np.quantile(d[d > 0], CONTROL_BONUS_QUANTILE))
+    st = _State(
+        seg_demand=d,
+        seg_value=d.copy(),
+        cp_bonus=cp_bonus,
+        cp_value=cp_bonus.copy(),
+        keep=keep,
+        collected=np.zeros(net.n_segments, dtype=bool),
+        passed=np.zeros(net.n_nodes, dtype=bool),
+    )
+    cands: dict[int, IntArray] = {}
+    failed: dict[int, int] = {}
+    built: list[tuple[int, _Built]] = []
+    for k, s in enumerate(assign.tolist()):
+        if s in failed:
+            failed[s] += 1
+            continue
+        reg = regions[s]
+        if s not in cands:
+            cands[s] = np.flatnonzero((d[reg.eseg] > 0) | (cp_bonus[reg.nodes[reg.ev]] > 0))
+        b = _build_line(net, reg, st, min_m=min_m, max_m=max_m, cand=cands[s], dilute=stop_early)
+        if b is None:
+            failed[s] = 1
+            continue
+        built.append((k, b))
+        segs = np.unique(net.edge_segment[b.edges])
+        st.seg_value[segs] = d[segs] * keep
+        nodes = net.edge_v[b.edges]
+        st.cp_value[nodes] = cp_bonus[nodes] * keep
+    notes = [
+        f"start node {s}: no closed walk of {min_m:g}-{max_m:g} m found; {n} line(s) not built"
+        for s, n in failed.items()
+    ]
+    if not built:
+        raise InfeasibleError(_infeasible_message(net, starts, regions, min_m, max_m))
+    if len(built) < count:
+        notes.append(f"{len(built)} of {count} lines built")
+
+    routes = [b.edges for _, b in built]
+    if improve:
+        before = _slot_ratio(net, d, routes)
+        routes, rounds, timed_out = _improve(
+            net,
+            regions,
+            built,
+            d=d,
+            cp_bonus=cp_bonus,
+            keep=keep,
+            cands=cands,
+            min_m=min_m,
+            max_m=max_m,
+            seed=seed,
+            deadline=t0 + time_limit_s,
+        )
+        after = _slot_ratio(net, d, routes)
+        gain = f"{after / before - 1:+.1%}" if before > 0 else "n/a"
+        notes.append(f"local search: {rounds} round(s), demand per km {gain}")
+        if timed_out:
+            notes.append(f"local search stopped at the time limit ({time_limit_s:g} s)")
+    ids = [f"S{slot}-L{k + 1:03d}" for k, _ in built]
+    lines, total, overlap = _make_lines(
+        net,
+        [(i, b.start, r) for i, (_, b), r in zip(ids, built, routes, strict=True)],
+        d,
+        control=_control_mask(net, control),
+        speed_kph=speed_kph,
+        slot=slot,
+    )
+    return LinesResult(
+        lines=lines,
+        total_demand=total,
+        overlap_share=overlap,
+        seconds=time.perf_counter() - t0,
+        notes=tuple(notes),
+    )
+
+
+def _slot_ratio(net: Network, d: FloatArray, routes: Sequence[IntArray]) -> float:
+    dem = sum(float(d[np.unique(net.edge_segment[r])].sum()) for r in routes)
+    km = sum(float(net.edge_length_m[r].sum()) for r in routes) / 1000.0
+    return dem / km if km > 0 else 0.0
+
+
+def _improve(
+    net: Network,
+    regions: dict[int, _Region],
+    built: list[tuple[int, _Built]],
+    *,
+    d: FloatArray,
+    cp_bonus: FloatArray,
+    keep: float,
+    cands: dict[int, IntArray],
+    min_m: float,
+    max_m: float,
+    seed: int,
+    deadline: float,
+) -> tuple[list[IntArray], int, bool]:
+    """Rounds of :class:`_LineSearch` over all lines; returns routes, rounds, timed out."""
+    rng = np.random.default_rng(seed)
+    routes = [b.edges for _, b in built]
+    base = np.concatenate([d, cp_bonus])
+    is_cp = cp_bonus > 0
+    item_count = np.zeros(len(base), dtype=np.int64)
+
+    def items(edges: IntArray) -> IntArray:
+        v = np.unique(net.edge_v[edges])
+        return np.concatenate([np.unique(net.edge_segment[edges]), net.n_segments + v[is_cp[v]]])
+
+    for r in routes:
+        item_count[items(r)] += 1
+    rounds = 0
+    while time.perf_counter() < deadline:
+        rounds += 1
+        changed = False
+        for i in rng.permutation(len(built)):
+            if time.perf_counter() >= deadline:
+                break
+            b = built[i][1]
+            search = _LineSearch(
+                net,
+                regions[b.start],
+                b.targets,
+                base=base,
+                item_count=item_count,
+                is_cp=is_cp,
+                keep=keep,
+                cand=cands[b.start],
+                min_m=min_m,
+                max_m=max_m,
+            )
+            if search.run(rng, deadline):
+                item_count[items(routes[i])] -= 1
+                routes[i] = search.edges
+                item_count[items(routes[i])] += 1
+                b.targets = search.T
+                changed = True
+        if not changed:
+            return routes, rounds, False
+    return routes, rounds, True
+
+
+def _per_slot(value: object, n_slots: int, *, name: str) -> list[object]:
+    """One value for every slot, or a sequence of one per slot."""
+    if value is None:
+        return [None] * n_slots
+    if isinstance(value, np.ndarray) and value.ndim <= 1:
+        return [value] * n_slots
+    if isinstance(value, Sequence) and len(value) and not np.isscalar(value[0]):
+        if len(value) != n_slots:
+            msg = f"{name}: {len(value)} per-slot entries for {n_slots} slots"
+            raise InputError(msg)
+        return list(value)
+    return [np.asarray(value)] * n_slots
+
+
+def plan_lines_by_slot(
+    net: Network,
+    demand_by_slot: FloatArray,
+    starts: IntArray | Sequence[IntArray],
+    *,
+    count_per_slot: Sequence[int],
+    min_m: float,
+    max_m: float,
+    control_nodes: IntArray | Sequence[IntArray] | None = None,
+    overlap_penalty: float = DEFAULT_OVERLAP_PENALTY,
+    control_bonus: float = DEFAULT_CONTROL_BONUS,
+    speed_kph: float | None = None,
+    seed: int = 0,
+    improve: bool = True,
+    time_limit_s: float = 10.0,
+) -> tuple[LinesResult, ...]:
+    """Lines for every slot ("tidal": each slot's lines follow that slot's demand).
+
+    ``demand_by_slot`` is :class:`planner.demand.Demand`.by_slot (slots x segments);
+    ``starts`` and ``control_nodes`` are one array for all slots or one per slot;
+    ``count_per_slot`` gives the lines of each slot. A slot without demand or lines gets no
+    lines and a note; the other arguments are those of :func:`design_lines` (``time_limit_s``
+    applies to each slot, the seed of slot ``i`` is ``seed + i``).
+    """
+    D = np.asarray(demand_by_slot, dtype=np.float64)
+    if D.ndim != 2:
+        msg = f"demand_by_slot must be 2-D (slots x segments), got shape {D.shape}"
+        raise InputError(msg)
+    n_slots = D.shape[0]
+    counts = list(count_per_slot)
+    if len(counts) != n_slots:
+        msg = f"count_per_slot has {len(counts)} entries for {n_slots} slots"
+        raise InputError(msg)
+    _check_bounds(min_m, max_m)
+    starts_s = _per_slot(starts, n_slots, name="starts")
+    control_s = _per_slot(control_nodes, n_slots, name="control_nodes")
+    out = []
+    for i in range(n_slots):
+        row = _check_demand(net, D[i], name=f"demand_by_slot[{i}]")
+        if counts[i] == 0 or not row.sum() > 0:
+            why = "no lines asked for" if counts[i] == 0 else "no demand"
+            out.append(LinesResult((), 0.0, 0.0, 0.0, (f"slot {i}: {why}; no lines",)))
+            continue
+        out.append(
+            design_lines(
+                net,
+                row,
+                starts_s[i],  # type: ignore[arg-type]
+                count=counts[i],
+                min_m=min_m,
+                max_m=max_m,
+                control_nodes=control_s[i],  # type: ignore[arg-type]
+                overlap_penalty=overlap_penalty,
+                control_bonus=control_bonus,
+                speed_kph=speed_kph,
+                slot=i,
+                seed=seed + i,
+                improve=improve,
+                time_limit_s=time_limit_s,
+            )
+        )
+    return tuple(out)
+
+
+def turn_list(net: Network, line: PatrolLine) -> list[dict[str, object]]:
+    """Street names along the line in order, with the distance on each.
+
+    Consecutive edges with the same name are merged; streets without a name are
+    ``"(unnamed)"``. Example: ``[{"street": "Main Road", "distance_m": 420.0}, ...]``.
+    """
+    out: list[dict[str, object]] = []
+    for e in np.asarray(line.edges, dtype=np.int64):
+        name = net.edge_name[e]
+        if name is None or (isinstance(name, float) and np.isnan(name)) or not str(name).strip():
+            name = UNNAMED
+        name = str(name)
+        length = float(net.edge_length_m[e])
+        if out and out[-1]["street"] == name:
+            out[-1]["distance_m"] = float(out[-1]["distance_m"]) + length  # type: ignore[arg-type]
+        else:
+            out.append({"street": name, "distance_m": length})
+    for row in out:
+        row["distance_m"] = round(float(row["distance_m"]), 1)  # type: ignore[arg-type]
+    return out
+
+
+# --- baselines -----------------------------------------------------------------------------
+
+
+def _line_regions(net: Network, lines: Sequence[PatrolLine]) -> dict[int, _Region]:
+    starts = np.array([ln.start_node for ln in lines], dtype=np.int64)
+    limit = np.array([ln.length_m for ln in lines]) + 1.0
+    return _regions(net, starts, limit)
+
+
+def _ratio(net: Network, d: FloatArray, edges: IntArray) -> float:
+    length = float(net.edge_length_m[edges].sum())
+    return float(d[np.unique(net.edge_segment[edges])].sum()) / (length / 1000.0) if length else 0.0
+
+
+def random_walk_baseline(
+    net: Network,
+    seg_demand: FloatArray,
+    lines: Sequence[PatrolLine],
+    *,
+    seed: int,
+    walks: int = 10,
+    routes: list[IntArray] | None = None,
+) -> FloatArray:
+    """Demand per km of random closed walks as long as the lines, from the same starts.
+
+    Each walk takes random out-edges (no U-turn unless at a dead end) as long as it can still
+    get back within the line's length, then returns by the shortest path. Per line, the mean
+    demand per km of ``walks`` such walks. With ``routes``, the edges of each line's first
+    walk are appended to it (to measure the walks together, e.g. with
+    :func:`union_demand_per_km`).
+    """
+    d = _check_demand(net, seg_demand)
+    rng = np.random.default_rng(seed)
+    regions = _line_regions(net, lines)
+    out = np.zeros(len(lines))
+    adj: dict[int, tuple[IntArray, IntArray]] = {}
+    for i, line in enumerate(lines):
+        reg = regions[line.start_node]
+        if line.start_node not in adj:
+            order = np.argsort(reg.eu, kind="stable")
+            adj[line.start_node] = (
+                order,
+                np.searchsorted(reg.eu[order], np.arange(len(reg.nodes) + 1)),
+            )
+        order, indptr = adj[line.start_node]
+        ratios = []
+        for _ in range(walks):
+            cur, prev, used = reg.s_loc, -1, 0.0
+            walk: list[int] = []
+            while True:
+                opts = order[indptr[cur] : indptr[cur + 1]]
+                fits = used + reg.elen[opts] + reg.back[reg.ev[opts]] <= line.length_m + _EPS_M
+                opts = opts[fits]
+                if len(opts) == 0:
+                    break
+                ahead = opts[reg.ev[opts] != prev]
+                if len(ahead):
+                    opts = ahead
+                j = int(opts[rng.integers(len(opts))])
+                walk.append(int(reg.e[j]))
+                used += float(reg.elen[j])
+                prev, cur = cur, int(reg.ev[j])
+            back = reg.edges_of(_path_back(reg, cur))
+            edges = np.concatenate([np.asarray(walk, np.int64), back])
+            if routes is not None and not ratios:
+                routes.append(edges)
+            ratios.append(_ratio(net, d, edges))
+        out[i] = float(np.mean(ratios))
+    return out
+
+
+def top_edges_baseline(
+    net: Network,
+    seg_demand: FloatArray,
+    lines: Sequence[PatrolLine],
+    *,
+    routes: list[IntArray] | None = None,
+) -> FloatArray:
+    """Demand per km of loops through the top-demand segments near each line's start.
+
+    For each line with ``n`` segments of positive demand: the ``n`` highest-demand segments
+    that a loop of the line's length from its start could reach, visited nearest first (each
+    leg a shortest path, segments passed on the way count as visited), then back to the
+    start by the shortest path. With ``routes``, each loop's edges are appended to it.
+    """
+    d = _check_demand(net, seg_demand)
+    regions = _line_regions(net, lines)
+    out = np.zeros(len(lines))
+    for i, line in enumerate(lines):
+        reg = regions[line.start_node]
+        segs = np.unique(net.edge_segment[line.edges])
+        n = int((d[segs] > 0).sum())
+        fits = reg.out[reg.eu] + reg.elen + reg.back[reg.ev] <= line.length_m + _EPS_M
+        pool_segs = np.unique(reg.eseg[fits & (d[reg.eseg] > 0)])
+        top = pool_segs[np.argsort(-d[pool_segs], kind="stable")[:n]]
+        todo = np.zeros(net.n_segments, dtype=bool)
+        todo[top] = True
+        cur = reg.s_loc
+        parts: list[IntArray] = []
+        while todo[reg.eseg].any():
+            dist, pred = dijkstra(reg.sub, directed=True, indices=cur, return_predecessors=True)
+            idx = np.flatnonzero(todo[reg.eseg])
+            j = int(idx[np.argmin(dist[reg.eu[idx]] + reg.elen[idx])])
+            e = np.append(reg.edges_of(_path_to(pred, cur, int(reg.eu[j]))), reg.e[j])
+            todo[net.edge_segment[e]] = False
+            parts.append(e)
+            cur = int(reg.ev[j])
+        parts.append(reg.edges_of(_path_back(reg, cur)))
+        edges = np.concatenate(parts)
+        if routes is not None:
+            routes.append(edges)
+        out[i] = _ratio(net, d, edges)
+    return out
+
+
+def union_demand_per_km(net: Network, seg_demand: FloatArray, routes: Sequence[IntArray]) -> float:
+    """Demand of all segments the routes run on, each counted once, per km of all routes:
+    the measure of a slot's lines together (overlap earns nothing twice)."""
+    d = _check_demand(net, seg_demand)
+    if not routes:
+        return 0.0
+    edges = np.concatenate(list(routes))
+    km = float(net.edge_length_m[edges].sum()) / 1000.0
+    return float(d[np.unique(net.edge_segment[edges])].sum()) / km if km > 0 else 0.0
