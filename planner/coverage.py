@@ -359,3 +359,16 @@ def compute_coverage(
         incident_time_s=inc_t,
         incident_post=inc_post,
     )
+
+
+def incidents_reached(
+    net: Network, source_nodes: IntArray, incidents: gpd.GeoDataFrame, *, limit_s: float
+) -> npt.NDArray[np.bool_]:
+    """Which (snapped) incidents some source reaches within ``limit_s`` on the network."""
+    if len(incidents) == 0:
+        return np.zeros(0, dtype=bool)
+    time_s, _ = node_times(net, source_nodes, limit_s=limit_s)
+    on = incidents["on_network"].to_numpy(dtype=bool)
+    seg = np.where(on, incidents["segment"].to_numpy(dtype=np.int64), 0)
+    t, _ = position_times(net, time_s, seg, incidents["fraction"].to_numpy(dtype=np.float64))
+    return on & (t <= limit_s)

@@ -72,20 +72,23 @@ class RoadArea:
     def __init__(self, net: Network, *, buffer_m: float = 40.0) -> None:
         self.net = net
         self.buffer_m = buffer_m
-        self.total = shapely.buffer(
-            shapely.multilinestrings(list(net.seg_geometry)), buffer_m, quad_segs=2
-        )
+        # buffering each street then merging is much faster than buffering one multi-line
+        self.total = shapely.union_all(shapely.buffer(net.seg_geometry, buffer_m, quad_segs=2))
         self.area = self.total.area
 
     def share_of_lines(self, lines: list[shapely.LineString]) -> float:
         """Share of the road area within the buffer distance of ``lines``."""
         if not lines:
             return 0.0
-        covered = shapely.buffer(shapely.multilinestrings(lines), self.buffer_m, quad_segs=2)
+        covered = shapely.union_all(shapely.buffer(lines, self.buffer_m, quad_segs=2))
         return shapely.intersection(self.total, covered).area / self.area
 
     def share_of_polygon(self, poly: shapely.Geometry) -> float:
         return shapely.intersection(self.total, poly).area / self.area
+
+    def share_of_cells(self, cells: list[shapely.Polygon]) -> float:
+        """Share of the road area inside disjoint axis-aligned cells (fast rectangle clips)."""
+        return sum(shapely.clip_by_rect(self.total, *c.bounds).area for c in cells) / self.area
 
 
 def _score(
@@ -187,7 +190,7 @@ def equal_area_grid(
     for _ in range(iterations):
         side = float(np.exp(0.5 * (lo + hi)))
         cells = kde_grid_cells(xy, n=n, cell_m=side, bandwidth_m=side / 2, bounds=bounds)
-        share = area.share_of_polygon(shapely.union_all(cells))
+        share = area.share_of_cells(cells)
         if best is None or abs(share - target_share) < best[0]:
             best = (abs(share - target_share), cells, side)
         if share < target_share:
@@ -211,7 +214,7 @@ def score_grid(
     mid = shapely.line_interpolate_point(net.seg_geometry, 0.5, normalized=True)
     inside = shapely.contains_xy(union, shapely.get_x(mid), shapely.get_y(mid))
     road = float(net.seg_length_m[inside].sum() / net.road_length_m)
-    return _score(name, np.asarray(hits, bool), road, area.share_of_polygon(union))
+    return _score(name, np.asarray(hits, bool), road, area.share_of_cells(cells))
 
 
 def held_out(

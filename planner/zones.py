@@ -59,7 +59,7 @@ def isochrones(
             seg = np.flatnonzero(end - start > _MIN_PIECE_M)
             lines += segment_pieces(net, seg, start[seg], end[seg])
         if lines:
-            poly = shapely.buffer(shapely.multilinestrings(lines), buffer_m, quad_segs=4)
+            poly = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
         else:
             poly = shapely.Polygon()
         if previous is not None:

@@ -104,7 +104,7 @@ def test_missing_network_and_naive_times(inputs, capsys):
     assert "--timezone" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["coverage"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["coverage"], ["points"], ["lines"], ["plan"], ["demo"]])
 def test_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([*command, "--help"])
