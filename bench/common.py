@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import geopandas as gpd
 import networkx as nx
 
-from bench.city import cache_key, load_city, stage
+from bench.city import cache_key, load_city, make_incidents, stage
 from geo.graph import Network, compile_network
+from geo.snap import SnapReport, snap_incidents
+from planner.demand import Demand, build_demand
 
 
 def add_city_options(p: argparse.ArgumentParser) -> None:
@@ -69,6 +72,33 @@ def load_city_network(args: argparse.Namespace, *, keep_graph: bool = False) -> 
         from_cache=from_cache,
         city_s=city_s,
         compile_s=compile_s,
+    )
+
+
+@dataclass(frozen=True)
+class NightDemand:
+    """Synthetic incidents snapped to the city, and their night demand per segment."""
+
+    snapped: gpd.GeoDataFrame
+    report: SnapReport
+    demand: Demand
+    snap_s: float
+    demand_s: float
+
+
+def night_demand(net: Network, *, incidents: int, seed: int, bandwidth_m: float) -> NightDemand:
+    """Make ``incidents`` synthetic incidents, snap them and build the 20-04 demand."""
+    with stage(f"making and snapping {incidents:,} incidents"):
+        frame = make_incidents(net, incidents, seed=seed)
+        t0 = time.perf_counter()
+        snapped, report = snap_incidents(frame, net)
+        snap_s = time.perf_counter() - t0
+    with stage(f"build_demand (slots 20-04, bandwidth {bandwidth_m:g} m)"):
+        t0 = time.perf_counter()
+        demand = build_demand(net, snapped, slots="20-04", bandwidth_m=bandwidth_m)
+        demand_s = time.perf_counter() - t0
+    return NightDemand(
+        snapped=snapped, report=report, demand=demand, snap_s=snap_s, demand_s=demand_s
     )
 
 

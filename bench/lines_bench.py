@@ -32,11 +32,17 @@ from typing import Any
 
 import numpy as np
 
-from bench.city import make_incidents, make_posts, stage
-from bench.common import add_city_options, format_table, load_city_network, pass_fail, versions
+from bench.city import make_posts, stage
+from bench.common import (
+    add_city_options,
+    format_table,
+    load_city_network,
+    night_demand,
+    pass_fail,
+    versions,
+)
 from geo.graph import Network
-from geo.snap import snap_incidents, snap_posts
-from planner.demand import build_demand
+from geo.snap import snap_posts
 from planner.patrol_lines import (
     LinesResult,
     design_lines,
@@ -119,16 +125,11 @@ def run(args: argparse.Namespace) -> int:
     net = city.net
     timings["city"] = city.city_s
     timings["compile_network"] = city.compile_s
-    with stage(f"making and snapping {args.incidents:,} incidents"):
-        incidents = make_incidents(net, args.incidents, seed=args.seed)
-        t0 = time.perf_counter()
-        snapped, _ = snap_incidents(incidents, net)
-        timings["snap_incidents"] = time.perf_counter() - t0
-    with stage("build_demand (slots 20-04, night total)"):
-        t0 = time.perf_counter()
-        demand = build_demand(net, snapped, slots="20-04", bandwidth_m=args.bandwidth_m)
-        timings["build_demand"] = time.perf_counter() - t0
-        d = np.asarray(demand.night, dtype=np.float64)
+    nd = night_demand(net, incidents=args.incidents, seed=args.seed, bandwidth_m=args.bandwidth_m)
+    demand = nd.demand
+    timings["snap_incidents"] = nd.snap_s
+    timings["build_demand"] = nd.demand_s
+    d = np.asarray(demand.night, dtype=np.float64)
     with stage(f"starts: {args.posts} posts + {args.control_points} spaced hot nodes"):
         posts = snap_posts(make_posts(net, args.posts, seed=args.seed), net)
         post_nodes = posts["node"].to_numpy(dtype=np.int64)

@@ -37,9 +37,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from bench.city import make_incidents, stage
-from bench.common import format_table, load_city_network, pass_fail, versions
-from geo.snap import snap_incidents
+from bench.city import stage
+from bench.common import format_table, load_city_network, night_demand, pass_fail, versions
 from planner.control_points import (
     Solution,
     candidate_nodes,
@@ -48,7 +47,6 @@ from planner.control_points import (
     solve_greedy,
     spacing_conflicts,
 )
-from planner.demand import build_demand
 
 TARGET_TOTAL_S = 10.0
 TARGET_SPEEDUP = 10.0
@@ -205,16 +203,11 @@ def run(args: argparse.Namespace) -> int:
     from_cache = city.from_cache
     timings["city"] = city.city_s
     timings["compile_network"] = city.compile_s
-    with stage(f"making and snapping {args.incidents:,} incidents"):
-        incidents = make_incidents(net, args.incidents, seed=args.seed)
-        t0 = time.perf_counter()
-        snapped, report = snap_incidents(incidents, net)
-        timings["snap_incidents"] = time.perf_counter() - t0
-    with stage("build_demand (slots 20-04, bandwidth 150 m)"):
-        t0 = time.perf_counter()
-        demand = build_demand(net, snapped, slots="20-04", bandwidth_m=args.bandwidth_m)
-        timings["build_demand"] = time.perf_counter() - t0
-        w = np.asarray(demand.night, dtype=np.float64)
+    nd = night_demand(net, incidents=args.incidents, seed=args.seed, bandwidth_m=args.bandwidth_m)
+    demand = nd.demand
+    timings["snap_incidents"] = nd.snap_s
+    timings["build_demand"] = nd.demand_s
+    w = np.asarray(demand.night, dtype=np.float64)
     print(
         f"[bench] demand: {int((w > 0).sum()):,} segments with weight > 0, total {w.sum():,.1f}",
         file=sys.stderr,
@@ -511,7 +504,7 @@ def run(args: argparse.Namespace) -> int:
             "conflicts": len(conflicts),
             "demand_segments": int((w > 0).sum()),
             "demand_total": float(w.sum()),
-            "snap": asdict(report),
+            "snap": asdict(nd.report),
             "demand_notes": list(demand.notes),
         },
         "rows": [asdict(r) for r in rows],

@@ -256,26 +256,6 @@ def run(
     return summary, frame
 
 
-def _print_points(summary: dict[str, Any]) -> None:
-    gap = summary["gap"]
-    print(
-        f"{summary['count']} control points of {summary['candidates']:,} candidates: "
-        f"covered demand {summary['objective']:,.1f} (bound {summary['bound']:,.1f}, "
-        f"gap {100 * gap:.2f}%, {summary['solver']}, {summary['status']})"
-    )
-    print(f"night incidents covered: {100 * summary['night_incident_share_covered']:.1f}%")
-    print("slot          staffed  covered demand share")
-    for s in summary["slots"]:
-        print(f"{s['slot']:<13} {s['staffed']:>7}  {100 * s['covered_share']:>20.1f}%")
-    bt = summary["backtest"]
-    print(f"back-test on the last {bt['test_weeks']:g} weeks ({bt['test_incidents']:,} incidents):")
-    print("                hit rate   PAI (area)   PAI (road)")
-    for name, sc in [("plan", bt["plan"]), *bt["baselines"].items()]:
-        print(
-            f"  {name:<12} {100 * sc['hit_rate']:>8.1f}%   {sc['pai_area']:>10.2f}   {sc['pai_road']:>10.2f}"
-        )
-
-
 def print_summary(summary: dict[str, Any]) -> None:
     gap = summary["gap"]
     print(
