@@ -140,6 +140,25 @@ def staffing_arg(text: str | None, n_slots: int, count: int) -> list[int] | None
     return values
 
 
+def silence_highs_banner() -> None:
+    """HiGHS prints a copyright banner to the process's stdout the first time a solver is
+    made; make that first one with stdout pointed elsewhere, so tables stay clean."""
+    import os
+
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
 class Workspace:
     """The inputs of one command, each read, loaded, compiled or snapped once however many
     stages use it: the profile, the network of each mode, posts and incidents."""

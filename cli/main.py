@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Sequence
 
 from cli import coverage, lines, plan, points
+from cli.common import silence_highs_banner
 from geo.errors import PatrolError
 
 EXIT_INPUT = 2
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.filterwarnings("ignore", category=FutureWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
+        if args.command in ("points", "plan", "demo"):
+            silence_highs_banner()
         return int(args.func(args))
     except PatrolError as exc:
         print(f"\npatrol {args.command}: error: {exc}", file=sys.stderr)
