@@ -14,6 +14,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from api import keys_cli, serve
 from cli import coverage, lines, plan, points
 from cli.common import silence_highs_banner
 from geo.errors import PatrolError
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     lines.add_parser(sub)
     plan.add_parser(sub)
     plan.add_demo_parser(sub)
+    serve.add_parser(sub)
+    keys_cli.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,134 @@
+"""The FastAPI app: ``create_app(settings)``; run it with ``patrol serve``.
+
+The city (network, posts, dispatcher) is loaded once in the lifespan, never at import. Plans
+left ``queued`` or ``running`` by a process that died are marked failed there too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.city import City, load_city
+from api.config import Settings
+from api.errors import NotFoundError, UnavailableError
+from api.maps import MapService
+from api.routes import coverage, dispatch, health, maps, plans
+from api.runner import INTERRUPTED, PlanRunner
+from api.security import KeyChecker, LinkSigner, link_secret
+from api.storage import Storage
+from geo.errors import PatrolError
+
+log = logging.getLogger("patrol.api")
+
+DESCRIPTION = """Patrol planning for police command centres.
+
+* **dispatch**: who reaches an incident first, on the road network (`POST /v1/dispatch/nearest`);
+* **coverage**: minutes from the nearest post to a point;
+* **plans**: control points and patrol lines for the night, computed in the background;
+* **maps**: command and officer maps behind signed, expiring links.
+
+Planning endpoints need an API key (`X-API-Key`, made with `patrol keys create`).
+"""
+
+
+def status_of(exc: PatrolError) -> int:
+    """The HTTP status of an error raised on purpose."""
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, UnavailableError | LookupError):
+        return 503  # e.g. maps.assets.MissingAssetError: an installation problem
+    return 422  # InputError, CRSError, UnreachableError, InfeasibleError
+
+
+def _body(
+    detail: str, error: str, status: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"detail": detail, "error": error}, status_code=status, headers=headers)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """One place that turns errors into JSON bodies ``{"detail", "error"}``."""
+
+    @app.exception_handler(PatrolError)
+    async def patrol_error(request: Request, exc: PatrolError) -> JSONResponse:
+        return _body(str(exc), type(exc).__name__, status_of(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        return _body("; ".join(parts) or "invalid request", "ValidationError", 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _body(str(exc.detail), "HTTPError", exc.status_code, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return _body(f"internal error: {type(exc).__name__}", "InternalError", 500)
+
+
+def create_app(settings: Settings | None = None, *, city: City | None = None) -> FastAPI:
+    """The service.
+
+    Parameters
+    ----------
+    settings
+        Configuration; from the environment (``PATROL_*``) when None.
+    city
+        An already loaded city (tests share one); loaded from ``settings`` when None.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        storage = Storage(settings.database)
+        failed = storage.fail_interrupted(INTERRUPTED)
+        if failed:
+            log.warning("%d plan(s) interrupted by the last stop marked failed", len(failed))
+        loaded = city or load_city(settings)
+        runner = PlanRunner(storage, loaded, settings)
+        app.state.settings = settings
+        app.state.storage = storage
+        app.state.city = loaded
+        app.state.runner = runner
+        app.state.keys = KeyChecker(storage)
+        app.state.signer = LinkSigner(
+            link_secret(settings.map_link_secret, settings.data_dir), ttl_s=settings.map_link_ttl_s
+        )
+        app.state.maps = MapService(storage, settings.plans_dir, tiles=settings.map_tiles)
+        try:
+            yield
+        finally:
+            runner.shutdown()
+
+    app = FastAPI(
+        title="Patrol planner",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["X-API-Key", "Content-Type"],
+        )
+    add_error_handlers(app)
+    app.include_router(health.router)
+    for router in (dispatch.router, coverage.router, plans.router, maps.router):
+        app.include_router(router, prefix="/v1")
+    return app

@@ -1,0 +1,51 @@
+"""``POST /v1/dispatch/nearest``: who reaches an incident first."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.city import City
+from api.deps import CityDep
+from api.routes import ERRORS
+from api.schemas import DispatchRequest, DispatchResponse, LineString, Responder, SnappedPoint
+from geo.errors import InputError
+from planner.dispatch import THRESHOLDS_MIN, Dispatcher
+
+router = APIRouter(prefix="/dispatch", tags=["dispatch"])
+
+
+def dispatcher_for(city: City, mode: str | None) -> Dispatcher:
+    if mode is not None and mode != city.mode:
+        msg = f"mode {mode!r}: this service answers on the {city.mode} network only"
+        raise InputError(msg)
+    return city.dispatcher
+
+
+def within(eta_s: float) -> dict[str, bool]:
+    return {f"{m:g}": bool(eta_s <= m * 60.0) for m in THRESHOLDS_MIN}
+
+
+@router.post("/nearest", response_model=DispatchResponse, responses=ERRORS)
+def nearest(req: DispatchRequest, city: CityDep) -> DispatchResponse:
+    """The ``k`` posts ranked by network travel time from the post TO the point, with routes.
+
+    A point farther from every road than the snap limit lies outside the network's area: 422.
+    """
+    loc, routes = dispatcher_for(city, req.mode).nearest(req.lon, req.lat, k=req.k)
+    return DispatchResponse(
+        mode=city.mode,  # type: ignore[arg-type]
+        point=SnappedPoint(lon=loc.lon, lat=loc.lat, snap_distance_m=loc.snap_distance_m),
+        nearest_eta_s=routes[0].eta_s,
+        within_min=within(routes[0].eta_s),
+        responders=[
+            Responder(
+                rank=r + 1,
+                id=route.post_id,
+                name=route.post_name,
+                eta_s=route.eta_s,
+                distance_m=route.distance_m,
+                route=LineString(coordinates=route.coordinates),
+            )
+            for r, route in enumerate(routes)
+        ],
+    )
