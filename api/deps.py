@@ -18,7 +18,7 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_city(request: Request) -> City:
+async def get_city(request: Request) -> City:
     return request.app.state.city
 
 

@@ -27,9 +27,10 @@ class MapService:
         self._cache: OrderedDict[tuple[str, ...], str] = OrderedDict()
         self._lock = threading.Lock()
         try:
+            import geo.plan_files
+
             import maps.assets
             import maps.command_map
-            import maps.load
             import maps.officer_map  # noqa: F401
         except ImportError as exc:
             self.unavailable: str | None = f"maps are not available here: {exc}"
@@ -62,8 +63,8 @@ class MapService:
         self._check()
 
         def render() -> str:
+            from geo.plan_files import read_plan_dir
             from maps.command_map import command_map
-            from maps.load import read_plan_dir
 
             layers = read_plan_dir(plan_folder(self.storage, plan_id, self.root))
             m = command_map(layers, lang=lang, tiles=self.tiles, assets=ASSETS_URL)
@@ -73,7 +74,7 @@ class MapService:
 
     def officer(self, plan_id: str, line_id: str, *, slot: str | None, lang: str) -> str:
         self._check()
-        from maps.load import read_plan_dir
+        from geo.plan_files import read_plan_dir
 
         layers = read_plan_dir(plan_folder(self.storage, plan_id, self.root))
         lines = layers.patrol_lines

@@ -69,6 +69,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument("--simplify-m", type=float, default=2.0, help="map simplification (m)")
     g.add_argument("--skip-browser", action="store_true", help="measure size only")
     g.add_argument(
+        "--keep", type=Path, default=None, help="keep the map, its assets and a screenshot here"
+    )
+    g.add_argument(
         "--out",
         type=Path,
         default=Path("bench/results/maps.json"),
@@ -104,7 +107,7 @@ def _fake_lines(
 
 
 def _plan_layers(net: Network, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    from maps.plan_data import PlanLayers
+    from geo.plan_layers import PlanLayers
 
     rng = np.random.default_rng(args.seed)
     facts: dict[str, Any] = {}
@@ -203,7 +206,7 @@ def _plan_layers(net: Network, args: argparse.Namespace) -> tuple[Any, dict[str,
 
 def _browser_load(folder: Path, name: str) -> dict[str, Any]:
     """Load the map in headless Chromium from 127.0.0.1 (the test suite's driver)."""
-    from tests.maps.browser import Browser, find_chromium, serve
+    from bench.browser import Browser, find_chromium, serve
 
     if find_chromium() is None:
         return {"skipped": "chromium/chromedriver not installed"}
@@ -227,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
     city = load_city_network(args)
     layers, facts = _plan_layers(city.net, args)
     with tempfile.TemporaryDirectory(prefix="patrol-maps-bench-") as tmp:
-        folder = Path(tmp)
+        folder = Path(args.keep) if args.keep else Path(tmp)
         with stage("command_map + write HTML"):
             t0 = time.perf_counter()
             m = command_map(layers, tiles=None, assets="assets/", simplify_m=args.simplify_m)

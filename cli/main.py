@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from api import keys_cli, serve
 from cli import coverage, lines, plan, points
+from cli import map as map_cmd
 from cli.common import silence_highs_banner
 from geo.errors import PatrolError
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     points.add_parser(sub)
     lines.add_parser(sub)
     plan.add_parser(sub)
+    map_cmd.add_parser(sub)
     plan.add_demo_parser(sub)
     serve.add_parser(sub)
     keys_cli.add_parser(sub)

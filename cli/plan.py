@@ -172,6 +172,33 @@ def add_demo_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
 
+def demo_maps(out: Path) -> list[str]:
+    """The command map (en, zh) and an officer map of the first line, into ``out``."""
+    from cli.map import map_files
+    from geo.export import write_files
+    from geo.plan_files import read_plan_dir
+
+    layers = read_plan_dir(out)
+    files: dict[str, bytes] = {}
+    names = []
+    for lang in ("en", "zh"):
+        ns = argparse.Namespace(line=None, point=None, slot=None, lang=lang, tiles="osm", out=None)
+        name, more = map_files(layers, ns)
+        files.update(more)
+        names.append(name)
+    if len(layers.patrol_lines):
+        first = layers.patrol_lines.iloc[0]
+        ns = argparse.Namespace(
+            line=first["line_id"], point=None, slot=first["slot"], lang="en", tiles="osm",
+            out=None,
+        )  # fmt: skip
+        name, more = map_files(layers, ns)
+        files.update(more)
+        names.append(name)
+    write_files(out, files)
+    return names
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from cli.main import build_parser
     from data.demo import DEMO_SEED, DEMO_TIMEZONE, build_demo
@@ -202,5 +229,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     lines.print_summary(done["lines"])
     print("\n== the plan")
     print_plan(done["plan"])
+    maps = stages.run("drawing the maps", lambda: demo_maps(out))
+    print("\nmaps (open offline in a browser): " + ", ".join(str(out / n) for n in maps))
     print(f"\nresults in {out}/")
     return 0

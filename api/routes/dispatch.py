@@ -26,7 +26,7 @@ def within(eta_s: float) -> dict[str, bool]:
 
 
 @router.post("/nearest", response_model=DispatchResponse, responses=ERRORS)
-def nearest(req: DispatchRequest, city: CityDep) -> DispatchResponse:
+async def nearest(req: DispatchRequest, city: CityDep) -> DispatchResponse:
     """The ``k`` posts ranked by network travel time from the post TO the point, with routes.
 
     A point farther from every road than the snap limit lies outside the network's area: 422.

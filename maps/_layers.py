@@ -1,0 +1,564 @@
+"""Lean building blocks shared by the maps: compact GeoJSON, fixed-style layers, panels.
+
+folium's ``GeoJson`` copies every column and, with a ``style_function``, writes a per-feature
+JavaScript switch (slow at city scale, see the findings). Here a layer is one ``L.geoJson`` with
+one fixed style, the geometry rounded and simplified, and only the properties the popups show.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element, MacroElement
+from folium.map import Layer
+from folium.template import Template
+
+from geo.errors import CRSError
+
+WGS84 = "EPSG:4326"
+
+
+_TEMPLATE_OPENERS = re.compile(r"\{(?=[{%#])")
+
+
+def js_json(value: Any) -> str:
+    """Compact JSON that is safe inside a ``<script>`` element and through Jinja.
+
+    branca runs every rendered script once more through Jinja, so ``{{``, ``{%`` and ``{#``
+    (which encoded polylines and user text may hold, only ever inside strings: JSON objects
+    open with ``{"``) become ``\\u007b...``, which JavaScript reads back as ``{``.
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _TEMPLATE_OPENERS.sub(r"\\u007b", text)
+
+
+def plain(value: Any, *, digits: int = 3) -> Any:
+    """A JSON-ready property value: numpy scalars to Python, NaN to None, floats rounded."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else round(value, digits)
+    if isinstance(value, np.ndarray):
+        return [plain(v, digits=digits) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [plain(v, digits=digits) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    try:
+        if value != value:  # pandas NA / NaT
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def to_wgs84(frame: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
+    """The frame in EPSG:4326 (folium's CRS); a frame without a CRS is an error."""
+    if frame.crs is None:
+        msg = f"{what}: the frame has no CRS; set it before drawing"
+        raise CRSError(msg)
+    return frame if frame.crs == WGS84 else frame.to_crs(WGS84)
+
+
+def encode_coords(coords: np.ndarray, *, precision: int = 5) -> str:
+    """(lon, lat) pairs as an encoded polyline (Google's format: lat first, deltas, base64-ish).
+
+    About 5 characters a vertex instead of ~20 in JSON: big layers shrink by ~3/4. The page
+    decodes them with ``patrolDecode`` before Leaflet sees them.
+    """
+    q = np.round(np.asarray(coords, dtype=np.float64)[:, 1::-1] * 10**precision).astype(np.int64)
+    d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    z = np.where(d < 0, ~(d << 1), d << 1).tolist()
+    out = []
+    for v in z:
+        while v >= 0x20:
+            out.append(chr((0x20 | (v & 0x1F)) + 63))
+            v >>= 5
+        out.append(chr(v + 63))
+    return "".join(out)
+
+
+def _encoded_geometry(geom: shapely.Geometry, precision: int) -> dict[str, Any]:
+    """``{"type": ..., "enc": ...}``: the coordinates of a (multi)line or polygon encoded."""
+    kind = geom.geom_type
+    if kind == "LineString":
+        enc: Any = encode_coords(shapely.get_coordinates(geom), precision=precision)
+    elif kind == "Polygon":
+        rings = [geom.exterior, *geom.interiors]
+        enc = [encode_coords(shapely.get_coordinates(r), precision=precision) for r in rings]
+    elif kind in ("MultiLineString", "MultiPolygon"):
+        parts = [_encoded_geometry(g, precision)["enc"] for g in geom.geoms]
+        enc = parts
+    else:
+        return json.loads(shapely.to_geojson(geom))
+    return {"type": kind, "enc": enc}
+
+
+def _drop_holes(geoms: np.ndarray, min_hole_m2: float) -> np.ndarray:
+    """Polygons without the holes smaller than ``min_hole_m2`` (metric CRS)."""
+    out = geoms.copy()
+    for i, g in enumerate(geoms):
+        if g is None or g.geom_type not in ("Polygon", "MultiPolygon"):
+            continue
+        polys = []
+        for part in shapely.get_parts(g):
+            holes = [r for r in part.interiors if shapely.Polygon(r).area >= min_hole_m2]
+            polys.append(shapely.Polygon(part.exterior, holes))
+        out[i] = polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+    return out
+
+
+def feature_collection(
+    frame: gpd.GeoDataFrame,
+    columns: Sequence[str] = (),
+    *,
+    what: str,
+    simplify_m: float = 0.0,
+    min_hole_m2: float = 0.0,
+    merge_lines: bool = False,
+    precision: int = 5,
+    encode: bool = True,
+    extra: Mapping[str, Sequence[Any]] | None = None,
+) -> dict[str, Any]:
+    """A compact GeoJSON FeatureCollection of ``frame`` in EPSG:4326.
+
+    Lines and polygons carry their coordinates as encoded polylines (``"enc"`` instead of
+    ``"coordinates"``, see :func:`encode_coords`) unless ``encode`` is false; points stay
+    plain GeoJSON.
+
+    Parameters
+    ----------
+    frame
+        Any CRS; simplified in a metric CRS (its own if projected, else the local UTM zone),
+        then reprojected to EPSG:4326.
+    columns
+        The properties to keep (missing columns are skipped).
+    what
+        Name of the layer, for error messages.
+    simplify_m
+        Douglas-Peucker tolerance in metres (0: none). For drawing only: topology is not
+        preserved (preserving it costs minutes on city-scale polygons).
+    min_hole_m2
+        Holes of polygons smaller than this are dropped (the blocks inside an isochrone).
+    merge_lines
+        Join touching line pieces first (fewer repeated vertices in big road layers).
+    precision
+        Decimals kept in coordinates (5: about 1 m).
+    encode
+        Encode line and polygon coordinates (decoded in the page).
+    extra
+        More properties, one value per row.
+    """
+    frame = frame.copy() if extra else frame
+    if frame.crs is None:
+        msg = f"{what}: the frame has no CRS; set it before drawing"
+        raise CRSError(msg)
+    geoms = frame.geometry.to_numpy()
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if keep.any() and (simplify_m > 0 or min_hole_m2 > 0 or merge_lines):
+        metric = frame if frame.crs.is_projected else frame.to_crs(frame.estimate_utm_crs())
+        geoms = metric.geometry.to_numpy().copy()
+        if merge_lines:
+            lines = keep & (shapely.get_type_id(geoms) == 5)  # MultiLineString
+            geoms[lines] = shapely.line_merge(geoms[lines])
+        if min_hole_m2 > 0:
+            geoms[keep] = _drop_holes(geoms[keep], min_hole_m2)
+        if simplify_m > 0:
+            geoms[keep] = shapely.simplify(geoms[keep], simplify_m, preserve_topology=False)
+        frame = gpd.GeoDataFrame(
+            frame.drop(columns=frame.geometry.name), geometry=list(geoms), crs=metric.crs
+        )
+    frame = to_wgs84(frame, what=what)
+    geoms = frame.geometry.to_numpy()
+    keep &= ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, precision))
+    cols = [c for c in columns if c in frame.columns]
+    records = frame[cols].to_dict("records") if cols else [{} for _ in range(len(frame))]
+    features = []
+    for i in np.flatnonzero(keep):
+        props = {k: plain(v) for k, v in records[i].items()}
+        if extra:
+            props.update({k: plain(v[i]) for k, v in extra.items()})
+        geometry = (
+            _encoded_geometry(geoms[i], precision)
+            if encode
+            else json.loads(shapely.to_geojson(geoms[i]))
+        )
+        features.append({"type": "Feature", "properties": props, "geometry": geometry})
+    return {"type": "FeatureCollection", "features": features}
+
+
+class GeoJsonLayer(Layer):
+    """One ``L.geoJson`` layer with one fixed style, optional popups and point markers.
+
+    Parameters
+    ----------
+    data
+        A FeatureCollection (see :func:`feature_collection`).
+    name
+        Its name in the layer control.
+    style
+        Leaflet path options, the same for every feature.
+    points
+        How points are drawn: ``"circle"`` (circle markers in ``style``), ``"arrow"`` (a
+        rotated arrow, property ``bearing`` in degrees from north), ``"label"`` (a text badge,
+        property ``label``, placed by ``style["anchor"]``: center, above or right), or
+        ``"hidden"``.
+    popup
+        (property, label) pairs shown in a popup table; empty for no popup.
+    popup_title
+        Property whose value heads the popup (optional).
+    tooltip
+        Property shown on hover (optional).
+    pane
+        Leaflet pane to draw in (e.g. :data:`TOP_PANE`, above the incident heat).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson(patrolDecode({{ this.data_json }}), {
+            style: function () { return {{ this.style_json }}; },
+            {%- if this.pane %}
+            pane: {{ this.pane_json }},
+            {%- endif %}
+            interactive: {{ this.interactive_json }},
+            pointToLayer: function (feature, latlng) {
+                return patrolPoint(feature, latlng, {{ this.points_json }}, {{ this.style_json }},
+                                   {{ this.pane_json }});
+            },
+            onEachFeature: function (feature, layer) {
+                {%- if this.popup %}
+                layer.bindPopup(function () {
+                    return patrolPopup(feature.properties, {{ this.popup_json }},
+                                       {{ this.popup_title_json }});
+                }, {maxWidth: 320});
+                {%- endif %}
+                {%- if this.tooltip %}
+                layer.bindTooltip(String(feature.properties[{{ this.tooltip_json }}]));
+                {%- endif %}
+            }
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        *,
+        name: str,
+        style: Mapping[str, Any],
+        points: str = "circle",
+        popup: Sequence[tuple[str, str]] = (),
+        popup_title: str | None = None,
+        tooltip: str | None = None,
+        show: bool = True,
+        control: bool = True,
+        pane: str | None = None,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "PatrolGeoJson"
+        self.pane = pane
+        self.pane_json = js_json(pane)
+        if points not in ("circle", "arrow", "label", "hidden"):
+            msg = f"points: expected circle, arrow, label or hidden, got {points!r}"
+            raise ValueError(msg)
+        self.data_json = js_json(data)
+        self.n_features = len(data.get("features", []))
+        self.style_json = js_json(dict(style))
+        self.points_json = js_json(points)
+        self.popup = [list(p) for p in popup]
+        self.popup_json = js_json(self.popup)
+        self.popup_title_json = js_json(popup_title)
+        self.tooltip = tooltip
+        self.tooltip_json = js_json(tooltip)
+        self.interactive_json = js_json(bool(popup or tooltip))
+
+
+_HELPERS = """
+function patrolDecodeLine(text) {
+    var coords = [], index = 0, lat = 0, lon = 0;
+    while (index < text.length) {
+        var values = [0, 0];
+        for (var k = 0; k < 2; k++) {
+            var shift = 0, result = 0, byte;
+            do {
+                byte = text.charCodeAt(index++) - 63;
+                result |= (byte & 0x1f) << shift;
+                shift += 5;
+            } while (byte >= 0x20);
+            values[k] = (result & 1) ? ~(result >> 1) : (result >> 1);
+        }
+        lat += values[0];
+        lon += values[1];
+        coords.push([lon / 1e5, lat / 1e5]);
+    }
+    return coords;
+}
+function patrolDecodeNested(enc) {
+    return typeof enc === "string" ? patrolDecodeLine(enc) : enc.map(patrolDecodeNested);
+}
+function patrolDecode(collection) {
+    collection.features.forEach(function (f) {
+        var g = f.geometry;
+        if (g && g.enc !== undefined) {
+            g.coordinates = patrolDecodeNested(g.enc);
+            delete g.enc;
+        }
+    });
+    return collection;
+}
+function patrolEscape(value) {
+    return String(value).replace(/[&<>"']/g, function (c) {
+        return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+}
+function patrolPopup(props, fields, title) {
+    var rows = fields.map(function (f) {
+        var v = props[f[0]];
+        if (v === null || v === undefined) { v = "-"; }
+        else if (Array.isArray(v)) { v = v.join(", "); }
+        return "<tr><th>" + patrolEscape(f[1]) + "</th><td>" + patrolEscape(v) + "</td></tr>";
+    });
+    var head = title ? "<div class='patrol-popup-title'>" + patrolEscape(props[title]) + "</div>"
+                     : "";
+    return head + "<table class='patrol-popup'>" + rows.join("") + "</table>";
+}
+function patrolPoint(feature, latlng, kind, style, pane) {
+    var p = feature.properties;
+    if (kind === "arrow") {
+        return L.marker(latlng, {interactive: false, keyboard: false, icon: L.divIcon({
+            className: "patrol-arrow", iconSize: [22, 22], iconAnchor: [11, 11],
+            html: "<svg width='22' height='22' viewBox='0 0 22 22' style='transform: rotate("
+                + p.bearing + "deg)'><path d='M11 2 L19 19 L11 14 L3 19 Z' fill='"
+                + style.color + "' stroke='#fff' stroke-width='2' stroke-linejoin='round'/>"
+                + "</svg>"})});
+    }
+    if (kind === "label") {
+        return L.marker(latlng, {icon: L.divIcon({
+            className: "patrol-label " + (style.anchor || "center"), iconSize: null,
+            html: "<div style='background: " + style.color + "'>"
+                + patrolEscape(p.label) + "</div>"})});
+    }
+    if (kind === "hidden") { return L.circleMarker(latlng, {radius: 0, opacity: 0}); }
+    return L.circleMarker(latlng, pane ? Object.assign({pane: pane}, style) : style);
+}
+"""
+
+_CSS = """
+.patrol-panel { background: rgba(255, 255, 255, 0.94); padding: 8px 10px; border-radius: 6px;
+    box-shadow: 0 1px 5px rgba(0, 0, 0, 0.4); font: 13px/1.4 system-ui, -apple-system,
+    "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-height: 70vh; overflow-y: auto; }
+.patrol-panel h4 { margin: 0 0 4px; font-size: 14px; }
+.patrol-panel table { border-collapse: collapse; }
+.patrol-panel td, .patrol-panel th { padding: 1px 6px 1px 0; text-align: left; }
+.patrol-swatch { display: inline-block; width: 22px; height: 0; border-top: 4px solid;
+    vertical-align: middle; margin-right: 6px; }
+.patrol-swatch.area { height: 10px; border: 1px solid; }
+.patrol-swatch.dot { width: 10px; height: 10px; border-radius: 50%; border: 2px solid; }
+.patrol-popup th { text-align: left; padding-right: 8px; font-weight: 600; }
+.patrol-popup-title { font-weight: 700; margin-bottom: 3px; }
+.patrol-arrow svg { display: block; }
+.patrol-label div { color: #fff; font: bold 12px/1 system-ui, sans-serif; padding: 3px 5px;
+    border-radius: 4px; border: 1px solid #fff; white-space: nowrap;
+    transform: translate(-50%, -50%); box-shadow: 0 1px 3px rgba(0, 0, 0, 0.5); }
+.patrol-label.above div { transform: translate(-50%, -135%); }
+.patrol-label.right div { transform: translate(10px, -50%); }
+.patrol-slot select { font-size: 14px; margin: 0 4px; }
+.patrol-slot button { font-size: 14px; min-width: 28px; }
+.leaflet-control-layers { font: 13px/1.4 system-ui, "Noto Sans CJK SC", sans-serif; }
+"""
+
+
+TOP_PANE = "patrolTop"
+
+
+class PageSetup(MacroElement):
+    """Shared CSS, the JavaScript helpers our layers call, and a pane above the heat layers
+    (Leaflet.heat draws on the overlay pane, over the points otherwise); add once per map,
+    before the layers."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>{{ this.css }}{{ this.extra_css }}</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        {{ this.helpers }}
+        {{ this._parent.get_name() }}.createPane("patrolTop").style.zIndex = 450;
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, extra_css: str = "") -> None:
+        super().__init__()
+        self._name = "PatrolPageSetup"
+        self.css = _CSS
+        self.extra_css = extra_css
+        self.helpers = _HELPERS
+
+
+class Panel(MacroElement):
+    """A Leaflet control holding ready-made HTML (a legend, a summary, a turn list)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var control = L.control({position: {{ this.position_json }}});
+            control.onAdd = function () {
+                var div = L.DomUtil.create("div", "patrol-panel {{ this.css_class }}");
+                div.innerHTML = {{ this.html_json }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            control.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str, *, position: str = "bottomleft", css_class: str = "") -> None:
+        super().__init__()
+        self._name = "PatrolPanel"
+        self.html_json = js_json(html)
+        self.position_json = js_json(position)
+        self.css_class = css_class
+
+
+class SlotSelector(MacroElement):
+    """A control that steps through the night: shows one slot's layers, hides the others.
+
+    The slot layers stay in the layer control too, so any mix can still be ticked by hand.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var groups = [
+            {%- for layers in this.groups %}
+                [{% for layer in layers %}{{ layer.get_name() }}{% if not loop.last %}, {% endif %}{% endfor %}],
+            {%- endfor %}
+            ];
+            var labels = {{ this.labels_json }};
+            var control = L.control({position: "topleft"});
+            control.onAdd = function () {
+                var div = L.DomUtil.create("div", "patrol-panel patrol-slot");
+                var html = "<b>" + {{ this.title_json }} + "</b><br>"
+                    + "<button type='button' data-step='-1'>&#9664;</button><select>"
+                    + "<option value='-1'>" + {{ this.all_json }} + "</option>";
+                labels.forEach(function (label, i) {
+                    html += "<option value='" + i + "'>" + patrolEscape(label) + "</option>";
+                });
+                div.innerHTML = html + "</select><button type='button' data-step='1'>&#9654;</button>";
+                var select = div.querySelector("select");
+                function show(index) {
+                    select.value = String(index);
+                    groups.forEach(function (layers, i) {
+                        layers.forEach(function (layer) {
+                            if (index < 0 || index === i) { map.addLayer(layer); }
+                            else { map.removeLayer(layer); }
+                        });
+                    });
+                }
+                select.addEventListener("change", function () { show(Number(select.value)); });
+                div.querySelectorAll("button").forEach(function (button) {
+                    button.addEventListener("click", function () {
+                        var n = labels.length;
+                        var i = Number(select.value) + Number(button.dataset.step);
+                        show(((i % n) + n) % n);
+                    });
+                });
+                L.DomEvent.disableClickPropagation(div);
+                control.show = show;
+                show({{ this.initial }});
+                return div;
+            };
+            control.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        groups: Sequence[Sequence[Element]],
+        *,
+        title: str,
+        all_label: str,
+        initial: int = 0,
+    ) -> None:
+        super().__init__()
+        self._name = "PatrolSlotSelector"
+        self.labels_json = js_json(list(labels))
+        self.groups = [list(g) for g in groups]
+        self.title_json = js_json(title)
+        self.all_json = js_json(all_label)
+        self.initial = int(initial)
+
+
+class RawHtml(Element):
+    """Ready-made HTML, not run through the template engine (user text may hold braces)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "PatrolRawHtml"
+        self.text = text
+
+    def render(self, **kwargs: object) -> str:
+        return self.text
+
+
+def page_head(m: Any, *, title: str) -> None:
+    """The page title, and an empty favicon (no request that would 404)."""
+    import html
+
+    m.get_root().header.add_child(
+        RawHtml(
+            f"<title>{html.escape(title)}</title>\n"
+            '<link rel="icon" href="data:image/svg+xml,%3Csvg%20xmlns%3D%22'
+            'http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%22%2F%3E"/>\n'
+        ),
+        name="patrol_title",
+    )
+
+
+OSM = "osm"
+_NO_TILES_CSS = ".leaflet-container { background: #f2efe9; }"
+
+
+def add_tiles(
+    m: Any, tiles: str | None, *, attribution: str | None, label: str, osm_label: str
+) -> str:
+    """Add the base tiles: ``"osm"``, a URL template (``{z}``, ``{x}``, ``{y}``) or ``None``.
+
+    Returns the extra page CSS: with no tiles the page gets a paper background and the road
+    layers drawn on top are the base the map reads on.
+    """
+    import folium
+
+    if tiles is None:
+        return _NO_TILES_CSS
+    if tiles == OSM:
+        folium.TileLayer("OpenStreetMap", name=osm_label, control=False).add_to(m)
+        return ""
+    if not isinstance(tiles, str) or not all(k in tiles for k in ("{z}", "{x}", "{y}")):
+        msg = f"tiles: expected 'osm', None or a URL template with {{z}}/{{x}}/{{y}}, got {tiles!r}"
+        raise ValueError(msg)
+    folium.TileLayer(
+        tiles=tiles, attr=attribution or label, name=label, control=False, max_zoom=19
+    ).add_to(m)
+    return ""
