@@ -27,8 +27,6 @@ class MapService:
         self._cache: OrderedDict[tuple[str, ...], str] = OrderedDict()
         self._lock = threading.Lock()
         try:
-            import geo.plan_files
-
             import maps.assets
             import maps.command_map
             import maps.officer_map  # noqa: F401

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from maps.assets import save_map
-from maps.command_map import WITHIN_COLOURS, command_map
-from maps.i18n import strings
-from maps.officer_map import officer_map
 from bench.browser import (
     INSTALL_HINT,
     Browser,
@@ -22,6 +18,10 @@ from bench.browser import (
     find_chromium,
     serve,
 )
+from maps.assets import save_map
+from maps.command_map import WITHIN_COLOURS, command_map
+from maps.i18n import strings
+from maps.officer_map import officer_map
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None,
