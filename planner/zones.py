@@ -104,7 +104,12 @@ def road_bands(
             seg = np.flatnonzero(end - start > _MIN_PIECE_M)
             lines += segment_pieces(net, seg, start[seg], end[seg])
             length += float((end[seg] - start[seg]).sum())
-        geom = shapely.simplify(shapely.multilinestrings(lines), simplify_m) if lines else None
+        # simplify each piece, then group them: simplifying one huge multi-line is very slow
+        geom = (
+            shapely.multilinestrings(shapely.simplify(np.array(lines, dtype=object), simplify_m))
+            if lines
+            else None
+        )
         upper = None if t is None else t.minutes
         rows.append(
             {
