@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import api_bench, lines_bench
+from bench import api_bench, lines_bench, maps_bench
 from bench.common import add_city_options
 
-COMMANDS = ("coverage", "points", "lines", "api")
+COMMANDS = ("coverage", "points", "lines", "maps", "api")
 DEFAULT_COMMAND = "coverage"
 
 
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description="City-scale benchmarks, side by side with baselines (default: coverage).",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{coverage,points,lines,api}")
+    sub = parser.add_subparsers(dest="command", metavar="{coverage,points,lines,maps,api}")
     cov = sub.add_parser(
         "coverage",
         help="1/3/5-minute coverage vs networkx Dijkstra; snapping vs osmnx nearest_edges",
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     cov.set_defaults(func=_run_coverage)
     _points_parser(sub)
     lines_bench.add_parser(sub)
+    maps_bench.add_parser(sub)
     api_bench.add_parser(sub)
     return parser
 
