@@ -44,6 +44,7 @@ from bench.common import (
 from geo.graph import Network
 from geo.snap import snap_posts
 from planner.patrol_lines import (
+    DEFAULT_OVERLAP_PENALTY,
     LinesResult,
     design_lines,
     random_walk_baseline,
@@ -343,8 +344,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g.add_argument(
         "--overlap-penalty",
         type=float,
-        default=0.8,
-        help="demand share lost on segments an earlier line collects (default 0.8)",
+        default=DEFAULT_OVERLAP_PENALTY,
+        help=f"demand share lost on segments an earlier line collects ({DEFAULT_OVERLAP_PENALTY})",
     )
     g.add_argument(
         "--stop-early", action="store_true", help="design_lines(stop_early=True): denser lines"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.common import Stages, Workspace, add_network_args, add_night_options, add_points_args
+from planner.patrol_lines import DEFAULT_OVERLAP_PENALTY
 
 DEFAULT_SPEED_KPH = {"drive": 25.0, "walk": 4.5}  # patrol speeds: slower than response
 STOP_MINUTES = 12  # suggested stop at a hot spot: 10-15 minutes deter, short visits do not
@@ -29,8 +30,9 @@ def add_options(
     p.add_argument(
         "--overlap-penalty",
         type=float,
-        default=0.8,
-        help="share of a street's demand a later line loses where an earlier one runs (0.8)",
+        default=DEFAULT_OVERLAP_PENALTY,
+        help="share of a street's demand a later line loses where an earlier one runs "
+        f"({DEFAULT_OVERLAP_PENALTY:g}); higher spreads lines out, lower packs them on hot streets",
     )
     if shared:
         add_night_options(p)
