@@ -102,6 +102,26 @@ def night_demand(net: Network, *, incidents: int, seed: int, bandwidth_m: float)
     )
 
 
+@dataclass
+class Row:
+    """One line of a result table: cells as printed, figures kept for the JSON."""
+
+    what: str
+    ours: str
+    baseline: str = "-"
+    ratio: str = "-"
+    target: str = "-"
+    passed: bool | None = None
+    note: str = ""
+
+
+def rows_table(rows: list[Row]) -> str:
+    """The standard table of :class:`Row` lines, notes after it."""
+    head = ("what", "ours", "baseline", "ratio", "target", "pass/fail")
+    body = [(r.what, r.ours, r.baseline, r.ratio, r.target, pass_fail(r.passed)) for r in rows]
+    return format_table(head, body, [f"  {r.what}: {r.note}" for r in rows if r.note])
+
+
 def pass_fail(passed: bool | None) -> str:
     return "-" if passed is None else ("PASS" if passed else "FAIL")
 

@@ -26,7 +26,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,11 @@ import numpy as np
 
 from bench.city import make_posts, stage
 from bench.common import (
+    Row,
     add_city_options,
-    format_table,
     load_city_network,
     night_demand,
-    pass_fail,
+    rows_table,
     versions,
 )
 from geo.graph import Network
@@ -56,25 +56,6 @@ TARGET_TOTAL_S = 10.0
 TARGET_VS_RANDOM = 3.0
 TARGET_VS_TOP = 1.0
 DEFAULT_OUT = Path("bench/results/lines.json")
-
-
-@dataclass
-class Row:
-    """One line of the table: cells as printed, figures kept for the JSON."""
-
-    what: str
-    ours: str
-    baseline: str = "-"
-    ratio: str = "-"
-    target: str = "-"
-    passed: bool | None = None
-    note: str = ""
-
-
-def table(rows: list[Row]) -> str:
-    head = ("what", "ours", "baseline", "ratio", "target", "pass/fail")
-    body = [(r.what, r.ours, r.baseline, r.ratio, r.target, pass_fail(r.passed)) for r in rows]
-    return format_table(head, body, [f"  {r.what}: {r.note}" for r in rows if r.note])
 
 
 def spaced_hot_nodes(
@@ -257,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
             ratio=f"{ours.total_demand / d.sum():.1%}",
         )
     )
-    print(table(rows))
+    print(rows_table(rows))
     print(
         f"\ninstance: {net.n_nodes:,} nodes, {net.n_segments:,} segments, "
         f"{int((d > 0).sum()):,} with demand; {len(starts)} starts ({len(post_nodes)} posts, "

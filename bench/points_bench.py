@@ -30,7 +30,7 @@ import platform
 import resource
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,13 @@ import numpy as np
 from scipy import sparse
 
 from bench.city import stage
-from bench.common import format_table, load_city_network, night_demand, pass_fail, versions
+from bench.common import (
+    Row,
+    rows_table,
+    load_city_network,
+    night_demand,
+    versions,
+)
 from planner.control_points import (
     Solution,
     candidate_nodes,
@@ -54,19 +60,6 @@ TARGET_QUALITY = 0.995
 TARGET_CANDIDATES = 20_000
 NOT_COVERED_COST = 1e6  # spopt cost where the candidate does not cover the unit (radius 1)
 DEFAULT_OUT = Path("bench/results/points.json")
-
-
-@dataclass
-class Row:
-    """One line of the table: cells as printed, figures kept for the JSON."""
-
-    what: str
-    ours: str
-    baseline: str = "-"
-    ratio: str = "-"
-    target: str = "-"
-    passed: bool | None = None
-    note: str = ""
 
 
 def _s(v: float | None) -> str:
@@ -93,12 +86,6 @@ def _sol(s: Solution | None) -> dict[str, Any] | None:
     d = asdict(s)
     d["chosen"] = [int(i) for i in s.chosen]
     return d
-
-
-def table(rows: list[Row]) -> str:
-    head = ("what", "ours", "baseline", "ratio", "target", "pass/fail")
-    body = [(r.what, r.ours, r.baseline, r.ratio, r.target, pass_fail(r.passed)) for r in rows]
-    return format_table(head, body, [f"  {r.what}: {r.note}" for r in rows if r.note])
 
 
 # --- spopt in a child process -------------------------------------------------------------
@@ -457,7 +444,7 @@ def run(args: argparse.Namespace) -> int:
     rss["end"] = _rss_mb()
     children_mb = _children_rss_mb()
 
-    print(table(rows))
+    print(rows_table(rows))
     print(
         f"\npeak memory: process max RSS {rss['end']:,.0f} MB (after instance "
         f"{rss['instance']:,.0f}, cover_matrix {rss['cover_matrix']:,.0f}, solve_greedy "
