@@ -40,9 +40,9 @@ from scipy import sparse
 from bench.city import stage
 from bench.common import (
     Row,
-    rows_table,
     load_city_network,
     night_demand,
+    rows_table,
     versions,
 )
 from planner.control_points import (
