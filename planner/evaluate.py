@@ -24,8 +24,8 @@ from scipy import ndimage
 from geo.errors import InputError
 from geo.graph import Network
 from planner.control_points import cover_metric
-from planner.coverage import node_times, position_times, segment_reach
-from planner.zones import reach_pieces
+from planner.coverage import SegmentReach, node_times, position_times, segment_reach
+from planner.zones import segment_pieces
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -109,6 +109,18 @@ def _score(
     )
 
 
+def reached_pieces(net: Network, reach: SegmentReach) -> list[shapely.LineString]:
+    """The parts of streets a reach covers, as lines."""
+    lines: list[shapely.LineString] = []
+    for start, end in (
+        (np.zeros(net.n_segments), reach.from_u_m),
+        (net.seg_length_m - reach.from_v_m, net.seg_length_m),
+    ):
+        seg = np.flatnonzero(end - start > 0.5)
+        lines += segment_pieces(net, seg, start[seg], end[seg])
+    return lines
+
+
 def score_sites(
     name: str,
     net: Network,
@@ -133,7 +145,7 @@ def score_sites(
     )
     reach = segment_reach(net, dist, limit_s=limit, metric=metric)
     road = float(reach.reached_m.sum() / net.road_length_m)
-    return _score(name, t <= limit, road, area.share_of_lines(reach_pieces(net, reach)))
+    return _score(name, t <= limit, road, area.share_of_lines(reached_pieces(net, reach)))
 
 
 def kde_grid_cells(

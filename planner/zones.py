@@ -12,14 +12,12 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import shapely
-from scipy import ndimage, sparse
+from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from shapely import ops
 
 from geo.graph import Network
-from planner.coverage import CoverageResult, SegmentReach, segment_reach
-
-FloatArray = npt.NDArray[np.float64]
+from planner.coverage import CoverageResult, segment_reach
 
 # Pieces of road shorter than this are numerical dust, not reach or blind spots.
 _MIN_PIECE_M = 0.5
@@ -45,106 +43,28 @@ def segment_pieces(
     return out
 
 
-def reach_pieces(net: Network, reach: SegmentReach) -> list[shapely.LineString]:
-    """The parts of streets a reach covers, as lines (network CRS)."""
-    lines: list[shapely.LineString] = []
-    for start, end in (
-        (np.zeros(net.n_segments), reach.from_u_m),
-        (net.seg_length_m - reach.from_v_m, net.seg_length_m),
-    ):
-        seg = np.flatnonzero(end - start > _MIN_PIECE_M)
-        lines += segment_pieces(net, seg, start[seg], end[seg])
-    return lines
-
-
-def _reach_samples(net: Network, reach: SegmentReach, *, step_m: float) -> FloatArray:
-    """Points (x, y) every ``step_m`` or closer along the reached parts of the streets."""
-    out = []
-    L = net.seg_length_m
-    for start, end in ((np.zeros(net.n_segments), reach.from_u_m), (L - reach.from_v_m, L)):
-        seg = np.flatnonzero(end - start > _MIN_PIECE_M)
-        if len(seg) == 0:
-            continue
-        n = np.ceil((end[seg] - start[seg]) / step_m).astype(np.int64) + 1
-        rep = np.repeat(seg, n)
-        k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-        frac = (start[rep] + k / np.repeat(n - 1, n) * (end[rep] - start[rep])) / L[rep]
-        pts = shapely.line_interpolate_point(net.seg_geometry[rep], frac, normalized=True)
-        out.append(shapely.get_coordinates(pts))
-    return np.concatenate(out) if out else np.empty((0, 2))
-
-
-def _raster_buffer(
-    xy: FloatArray, buffer_m: float, *, cell_m: float, bounds: tuple[float, float, float, float]
-) -> shapely.Geometry:
-    """Union of discs of ``buffer_m`` around the points, drawn on a grid of ``cell_m`` laid
-    from ``bounds``: points are burnt into cells, grown by a disc, and the cells merged row run
-    by row run. Much faster than merging 10^5 exact buffers; accurate to about a cell, and
-    nested for nested point sets (same grid, monotone growth)."""
-    if len(xy) == 0:
-        return shapely.Polygon()
-    pad = buffer_m + 2 * cell_m
-    minx, miny = bounds[0] - pad, bounds[1] - pad
-    nx = int(np.ceil((bounds[2] + pad - minx) / cell_m))
-    ny = int(np.ceil((bounds[3] + pad - miny) / cell_m))
-    grid = np.zeros((ny, nx), dtype=bool)
-    grid[((xy[:, 1] - miny) / cell_m).astype(int), ((xy[:, 0] - minx) / cell_m).astype(int)] = True
-    # a burnt cell stands for points up to half a cell off its centre, and a grown cell
-    # reaches half a cell past its centre: the disc is half a cell short of the buffer
-    radius = max(buffer_m / cell_m - 0.5, 0.0)
-    r = int(np.ceil(radius))
-    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
-    grid = ndimage.binary_dilation(grid, structure=(xx**2 + yy**2) <= radius * radius)
-    edges = np.diff(np.pad(grid.astype(np.int8), ((0, 0), (1, 1))), axis=1)
-    rows, starts = np.nonzero(edges == 1)
-    _, ends = np.nonzero(edges == -1)
-    boxes = shapely.box(
-        minx + starts * cell_m,
-        miny + rows * cell_m,
-        minx + ends * cell_m,
-        miny + (rows + 1) * cell_m,
-    )
-    return shapely.coverage_union_all(boxes)
-
-
 def isochrones(
-    net: Network,
-    coverage: CoverageResult,
-    *,
-    buffer_m: float = 40.0,
-    exact_max_pieces: int = 20_000,
+    net: Network, coverage: CoverageResult, *, buffer_m: float = 40.0
 ) -> gpd.GeoDataFrame:
-    """One polygon per threshold (network CRS), nested: each contains the ones before it.
-
-    Up to ``exact_max_pieces`` reached street pieces (at the last threshold) each polygon is
-    the exact union of their buffers; above (a city), it is drawn on a grid of a fifth of
-    ``buffer_m`` (see :func:`_raster_buffer`), since isochrones are for looking at and the
-    figures come from the network.
-    """
-    reaches = [
-        segment_reach(net, coverage.node_time_s, limit_s=t.minutes * 60.0)
-        for t in coverage.thresholds
-    ]
-    last = reaches[-1]
-    n_pieces = int(((last.from_u_m > _MIN_PIECE_M) | (last.from_v_m > _MIN_PIECE_M)).sum())
-    on_grid = n_pieces > exact_max_pieces
-    cell = buffer_m / 5
+    """One polygon per threshold (network CRS), nested: each contains the ones before it."""
     rows = []
     previous = None
-    for t, reach in zip(coverage.thresholds, reaches, strict=True):
-        if on_grid:
-            xy = _reach_samples(net, reach, step_m=cell)  # gaps close: the disc is 4.5 cells
-            poly = _raster_buffer(xy, buffer_m, cell_m=cell, bounds=net.bounds)
+    for t in coverage.thresholds:
+        reach = segment_reach(net, coverage.node_time_s, limit_s=t.minutes * 60.0)
+        lines: list[shapely.LineString] = []
+        for start, end in (
+            (np.zeros(net.n_segments), reach.from_u_m),
+            (net.seg_length_m - reach.from_v_m, net.seg_length_m),
+        ):
+            seg = np.flatnonzero(end - start > _MIN_PIECE_M)
+            lines += segment_pieces(net, seg, start[seg], end[seg])
+        if lines:
+            poly = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
         else:
-            lines = reach_pieces(net, reach)
-            poly = (
-                shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
-                if lines
-                else shapely.Polygon()
-            )
-            if previous is not None:
-                poly = shapely.union(poly, previous)
-            previous = poly
+            poly = shapely.Polygon()
+        if previous is not None:
+            poly = shapely.union(poly, previous)
+        previous = poly
         rows.append(
             {
                 "minutes": t.minutes,

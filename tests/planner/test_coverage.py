@@ -150,18 +150,3 @@ def test_road_bands_partition_the_road(line_graph):
     assert list(bands["band"]) == ["0-1 min", "1-1.5 min", "> 1.5 min"]
     assert list(bands["road_km"]) == pytest.approx([0.6, 0.3, 1.5])
     assert bands.geometry.length.sum() == pytest.approx(2400.0)
-
-
-def test_isochrones_on_a_grid_match_the_exact_ones(line_graph):
-    # forcing the grid method on a small case: nested, and within about a cell of exact
-    # (a 600 m street buffered by 40 m is an 80 m strip; the grid draws it 72-88 m wide)
-    cov = compute_coverage(line_graph, posts_at(line_graph, [(0, 0)]), thresholds_min=(1, 2, 3))
-    exact = isochrones(line_graph, cov, buffer_m=40.0)
-    grid = isochrones(line_graph, cov, buffer_m=40.0, exact_max_pieces=0)
-    for a, b in zip(exact.geometry, grid.geometry, strict=True):
-        assert b.area == pytest.approx(a.area, rel=0.15)
-        assert a.symmetric_difference(b).area < 0.2 * a.area
-    polys = list(grid.geometry)
-    for small, big in zip(polys, polys[1:], strict=False):
-        assert big.buffer(1e-6).contains(small)
-    assert polys[-1].bounds[2] <= 1800 + 40 + 2 * 8 + 1e-6  # never beyond reached road
