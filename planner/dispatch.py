@@ -24,7 +24,6 @@ import numpy.typing as npt
 import shapely
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
-from shapely import ops
 
 from geo.errors import InputError, UnreachableError
 from geo.graph import Network
@@ -101,12 +100,22 @@ class Dispatcher:
         first[1:] = keys[1:] != keys[:-1]
         self._step_keys = keys[first]
         self._step_edge = order[first]
+        self._vertices = _EdgeVertices(net)
         unique, self._post_row = np.unique(self.post_nodes, return_inverse=True)
-        self._table: tuple[FloatArray, npt.NDArray[np.int32]] | None = None
+        self._table: tuple[FloatArray, npt.NDArray[np.int32]] | None = None  # times, edges in
         self._reverse = None
         if len(unique) * n <= table_max_cells:
             dist, pred = dijkstra(net.csr, directed=True, indices=unique, return_predecessors=True)
-            self._table = (dist, pred.astype(np.int32))
+            # the edge by which each post's shortest path enters each node (-1: none), so a
+            # route is read off edge by edge with no look-up per step
+            pred_edge = np.full(pred.shape, -1, dtype=np.int32)
+            nodes = np.arange(n, dtype=np.int64)
+            for row in range(len(unique)):
+                has = pred[row] >= 0
+                steps = pred[row][has].astype(np.int64) * n + nodes[has]
+                pred_edge[row][has] = self._step_edge[np.searchsorted(self._step_keys, steps)]
+            self._table = (dist, pred_edge)
+            self._edge_u = net.edge_u.astype(np.int32)
         else:
             self._reverse = net.csr.T.tocsr()
 
@@ -165,53 +174,51 @@ class Dispatcher:
         from_u = t_u <= t_v
         return np.where(from_u, t_u, t_v), from_u, pred
 
-    def _node_path(self, i: int, to_u: bool, loc: Location, search: object) -> list[int]:
+    def _edge_path(self, i: int, to_u: bool, loc: Location, search: object) -> IntArray:
+        """The edges of post ``i``'s shortest path to the start (``to_u``) or end node of the
+        point's segment, in driving order."""
         target = int(self.net.seg_u[loc.segment] if to_u else self.net.seg_v[loc.segment])
         source = int(self.post_nodes[i])
         if self._table is not None:
-            pred = self._table[1][self._post_row[i]]
-            path = [target]
-            while path[-1] != source:
-                path.append(int(pred[path[-1]]))
-            return path[::-1]
-        rpred = search[0 if to_u else 1]  # type: ignore[index]
+            # memoryviews hand out Python ints: the walk stays cheap without copying a row
+            pred_edge = memoryview(self._table[1][self._post_row[i]])
+            edge_u = memoryview(self._edge_u)
+            edges = []
+            node = target
+            while node != source:
+                e = pred_edge[node]
+                edges.append(e)
+                node = edge_u[e]
+            return np.asarray(edges[::-1], dtype=np.int64)
+        rpred = memoryview(search[0 if to_u else 1])  # type: ignore[index]
         path = [source]
-        while path[-1] != target:
-            path.append(int(rpred[path[-1]]))
-        return path
+        node = source
+        while node != target:
+            node = rpred[node]
+            path.append(node)
+        nodes = np.asarray(path, dtype=np.int64)
+        steps = nodes[:-1] * self.net.n_nodes + nodes[1:]
+        return self._step_edge[np.searchsorted(self._step_keys, steps)]
 
     def route(self, i: int, eta_s: float, to_u: bool, loc: Location, search: object) -> Route:
         """Post ``i``'s route to ``loc`` with its ETA, length and geometry (lon/lat)."""
         net = self.net
-        path = np.asarray(self._node_path(i, to_u, loc, search), dtype=np.int64)
-        steps = path[:-1] * net.n_nodes + path[1:]
-        edges = self._step_edge[np.searchsorted(self._step_keys, steps)]
-        seg_geom = net.seg_geometry[loc.segment]
+        edges = self._edge_path(i, to_u, loc, search)
         length = float(net.seg_length_m[loc.segment])
-        if to_u:
-            piece = ops.substring(seg_geom, 0.0, loc.fraction, normalized=True)
-            tail_m = loc.fraction * length
-        else:
-            piece = ops.substring(seg_geom, 1.0, loc.fraction, normalized=True)
-            tail_m = (1.0 - loc.fraction) * length
-        parts = [*net.edge_geometry[edges], piece]
-        xy = shapely.get_coordinates(np.asarray(parts, dtype=object))
-        if len(xy) == 0:
-            xy = np.array([[net.x[path[0]], net.y[path[0]]]])
+        tail_m = (loc.fraction if to_u else 1.0 - loc.fraction) * length
+        xy = self._vertices.route(edges, int(net.seg_fwd[loc.segment]), loc.fraction, to_u)
         keep = np.ones(len(xy), dtype=bool)
         keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
         xy = xy[keep]
         if len(xy) == 1:
             xy = np.vstack([xy, xy])
-        lon, lat = self._transformers()[1].transform(xy[:, 0], xy[:, 1])
-        coords = np.round(np.column_stack([lon, lat]), 7).tolist()
         return Route(
             post_index=i,
             post_id=self.post_ids[i],
             post_name=self.post_names[i],
             eta_s=float(eta_s),
             distance_m=float(net.edge_length_m[edges].sum() + tail_m),
-            coordinates=coords,
+            coordinates=xy.tolist(),
         )
 
     def nearest(self, lon: float, lat: float, *, k: int) -> tuple[Location, list[Route]]:
@@ -232,3 +239,44 @@ class Dispatcher:
         t, _, _ = self.post_times(loc)
         i = int(np.argmin(t))
         return loc, float(t[i]), i
+
+
+class _EdgeVertices:
+    """Every edge's vertices in lon/lat (rounded to 7 decimals, ~1 cm), laid end to end once,
+    with the distance along the edge of each vertex: a route's geometry is then a gather of
+    slices, and the cut into the last segment an interpolation, with no projection per
+    question."""
+
+    def __init__(self, net: Network) -> None:
+        geoms = net.edge_geometry
+        counts = shapely.get_num_coordinates(geoms).astype(np.int64)
+        self.offset = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.offset[1:])
+        xy = shapely.get_coordinates(geoms)
+        step = np.hypot(*np.diff(xy, axis=0).T)
+        along = np.concatenate([[0.0], np.cumsum(step)])
+        # distance from each edge's first vertex
+        self.along = along - np.repeat(along[self.offset[:-1]], counts)
+        to_ll = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+        lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
+        self.lonlat = np.round(np.column_stack([lon, lat]), 7)
+
+    def route(self, edges: IntArray, seg_edge: int, fraction: float, to_start: bool) -> FloatArray:
+        """Vertices of ``edges`` in order, then the piece of the segment whose forward edge is
+        ``seg_edge`` from its start (``to_start``) or its end to ``fraction`` of its length."""
+        starts = self.offset[edges]
+        counts = self.offset[edges + 1] - starts
+        first = np.cumsum(counts) - counts
+        idx = np.repeat(starts - first, counts) + np.arange(int(counts.sum()))
+        a, b = int(self.offset[seg_edge]), int(self.offset[seg_edge + 1])
+        along = self.along[a:b]
+        cut = fraction * along[-1]
+        j = min(max(int(np.searchsorted(along, cut, side="right")), 1), b - a - 1)
+        span = along[j] - along[j - 1]
+        t = (cut - along[j - 1]) / span if span > 0 else 0.0
+        point = np.round(
+            self.lonlat[a + j - 1] + t * (self.lonlat[a + j] - self.lonlat[a + j - 1]), 7
+        )
+        # from the segment's start through the vertices before the cut, or from its end back
+        piece = np.arange(a, a + j) if to_start else np.arange(b - 1, a + j - 1, -1)
+        return np.vstack([self.lonlat[idx], self.lonlat[piece], point[None, :]])

@@ -12,6 +12,7 @@ from pyproj import Transformer
 from api.city import load_city
 from api.config import Settings
 from api.main import create_app
+from api.schemas import DispatchResponse
 from geo.network import load_network
 from planner.coverage import node_times, position_times
 
@@ -46,6 +47,30 @@ def test_nearest_answers_with_routes(client, city):
         assert x["route"]["type"] == "LineString"
         assert len(x["route"]["coordinates"]) >= 2
         assert x["distance_m"] > 0
+
+
+def test_route_geometry_runs_from_the_post_to_the_point(client, city):
+    """The drawn route starts at the post, ends where the point snaps, follows the streets
+    (its length is the reported distance) and the body has DispatchResponse's shape."""
+    to_xy = Transformer.from_crs("EPSG:4326", city.net.crs, always_xy=True)
+    posts_xy = {
+        str(p): (city.net.x[n], city.net.y[n])
+        for p, n in zip(city.posts["id"], city.posts["node"], strict=True)
+    }
+    for lon, lat in _points_on_network(city, 8, seed=5):
+        r = client.post("/v1/dispatch/nearest", json={"lon": lon, "lat": lat, "k": 3})
+        assert r.status_code == 200, r.text
+        body = DispatchResponse.model_validate(r.json()).model_dump()
+        loc = city.dispatcher.locate(lon, lat)
+        snapped = shapely.line_interpolate_point(
+            city.net.seg_geometry[loc.segment], loc.fraction, normalized=True
+        )
+        for x in body["responders"]:
+            xy = np.array(to_xy.transform(*np.array(x["route"]["coordinates"]).T)).T
+            assert np.hypot(*(xy[0] - posts_xy[x["id"]])) < 0.05  # 7 decimals: ~1 cm
+            assert np.hypot(xy[-1, 0] - snapped.x, xy[-1, 1] - snapped.y) < 0.05
+            drawn = float(np.hypot(*np.diff(xy, axis=0).T).sum())
+            assert drawn == pytest.approx(x["distance_m"], rel=0.01, abs=1.0)
 
 
 def test_eta_equals_planner_travel_time(client, city):
