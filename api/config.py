@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         3600.0, gt=0, description="no dispatch route longer than this (s) in a search"
     )
     plan_workers: int = Field(1, ge=1, le=8, description="plans computed at the same time")
+    workers: int = Field(
+        1, ge=1, le=64, description="server processes of `patrol serve` (dispatch: one per core)"
+    )
 
     @classmethod
     def settings_customise_sources(

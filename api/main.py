@@ -79,7 +79,16 @@ def add_error_handlers(app: FastAPI) -> None:
         return _body(f"internal error: {type(exc).__name__}", "InternalError", 500)
 
 
-def create_app(settings: Settings | None = None, *, city: City | None = None) -> FastAPI:
+def mark_interrupted_plans(storage: Storage) -> None:
+    """Plans left queued or running by a process that died are failed, with a reason."""
+    failed = storage.fail_interrupted(INTERRUPTED)
+    if failed:
+        log.warning("%d plan(s) interrupted by the last stop marked failed", len(failed))
+
+
+def create_app(
+    settings: Settings | None = None, *, city: City | None = None, mark_interrupted: bool = True
+) -> FastAPI:
     """The service.
 
     Parameters
@@ -88,6 +97,10 @@ def create_app(settings: Settings | None = None, *, city: City | None = None) ->
         Configuration; from the environment (``PATROL_*``) when None.
     city
         An already loaded city (tests share one); loaded from ``settings`` when None.
+    mark_interrupted
+        Mark plans left queued or running by a dead process failed at start-up. Workers of a
+        pre-forked server (:func:`api.serve.run`) leave it to the parent, which does it once
+        before they start: a worker must not fail a plan another worker is computing.
     """
     settings = settings or Settings()
 
@@ -95,9 +108,8 @@ def create_app(settings: Settings | None = None, *, city: City | None = None) ->
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         storage = Storage(settings.database)
-        failed = storage.fail_interrupted(INTERRUPTED)
-        if failed:
-            log.warning("%d plan(s) interrupted by the last stop marked failed", len(failed))
+        if mark_interrupted:
+            mark_interrupted_plans(storage)
         loaded = city or load_city(settings)
         runner = PlanRunner(storage, loaded, settings)
         app.state.settings = settings

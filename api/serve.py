@@ -1,8 +1,25 @@
-"""``patrol serve [--host H] [--port P]``: the API under uvicorn."""
+"""``patrol serve [--host H] [--port P] [--workers N]``: the API under uvicorn.
+
+With one worker, uvicorn serves the app in this process. With more, the process loads the city
+once, binds the socket, marks interrupted plans failed, then forks the workers: they share the
+loaded network copy-on-write (no worker loads it again) and accept on the same socket, so
+dispatch questions spread over the cores. Each worker computes plans of its own; every plan
+lives in the shared SQLite database, so any worker answers for any plan. If a worker dies,
+the others are stopped and the command exits non-zero: the next start (by a supervisor) then
+marks the plans that were running failed, as after any crash.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+
+log = logging.getLogger("patrol.api")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -14,13 +31,108 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (8000)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes sharing the loaded city (default: PATROL_WORKERS, else 1; "
+        "use the number of cores for dispatch load)",
+    )
     p.set_defaults(func=cmd)
 
 
 def cmd(args: argparse.Namespace) -> int:
+    from api.config import Settings
+    from geo.errors import InputError
+
+    settings = Settings()
+    workers = args.workers if args.workers is not None else settings.workers
+    if workers < 1:
+        msg = f"--workers must be at least 1, got {workers}"
+        raise InputError(msg)
+    return run(settings, host=args.host, port=args.port, workers=workers)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(
+    settings: object,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    city: object | None = None,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> int:
+    """Serve until stopped; the exit status (0 after SIGTERM/SIGINT, 1 if a worker died)."""
     import uvicorn
 
-    from api.main import create_app
+    from api.city import City, load_city
+    from api.config import Settings
+    from api.main import create_app, mark_interrupted_plans
+    from api.storage import Storage
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
-    return 0
+    assert isinstance(settings, Settings)
+    assert city is None or isinstance(city, City)
+    if workers == 1:
+        app = create_app(settings, city=city)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+        return 0
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    mark_interrupted_plans(Storage(settings.database))
+    loaded = city or load_city(settings)
+    loaded.dispatcher.prepare_thread()  # projections made before the fork, not in each worker
+    sock = _bind(host, port)
+    print(f"patrol serve: http://{host}:{port} with {workers} workers", file=sys.stderr)
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker
+            code = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                app = create_app(settings, city=loaded, mark_interrupted=False)
+                config = uvicorn.Config(app, log_level=log_level, access_log=access_log)
+                uvicorn.Server(config).run(sockets=[sock])
+                code = 0
+            except BaseException:
+                log.exception("worker %d failed", os.getpid())
+            finally:
+                os._exit(code)
+        children.append(pid)
+
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    status = 0
+    while children:
+        try:
+            pid, wait_status = os.wait()
+        except ChildProcessError:
+            break
+        children.remove(pid)
+        if not stopping:
+            code = os.waitstatus_to_exitcode(wait_status)
+            print(f"patrol serve: worker {pid} exited ({code}); stopping", file=sys.stderr)
+            status = 1
+            stop(signal.SIGTERM, None)
+    sock.close()
+    return status

@@ -123,6 +123,10 @@ class Dispatcher:
     def uses_table(self) -> bool:
         return self._table is not None
 
+    def prepare_thread(self) -> None:
+        """Make this thread's projections now (e.g. before forking server workers)."""
+        self._transformers()
+
     def _transformers(self) -> tuple[Transformer, Transformer]:
         pair = getattr(self._local, "pair", None)
         if pair is None:  # pyproj transformers are not shared between threads

@@ -1,0 +1,117 @@
+"""``patrol serve --workers 2``: pre-forked workers on one socket, stopped together."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.runner import INTERRUPTED
+from api.storage import Storage
+from tests.api.test_dispatch import _points_on_network
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # the parent pid is the second field after the command name in parentheses
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _serve(data: Path, port: int, workers: int) -> subprocess.Popen:
+    env = {**os.environ, "PATROL_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)}
+    code = (
+        "import sys; from cli.main import main; "
+        f"sys.exit(main(['serve', '--port', '{port}', '--workers', '{workers}']))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}")
+        time.sleep(0.2)
+    proc.kill()
+    pytest.fail("server did not start")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc").is_dir(), reason="Linux only")
+def test_two_workers_answer_and_stop_together(tmp_path, city):
+    data = tmp_path / "data"
+    shutil.copytree(city.posts_path.parent, data / "demo")  # no demo rebuild
+    # a plan a dead process left running: the parent marks it failed once, before the fork
+    storage = Storage(data / "patrol.db")
+    storage.create_plan("left-running", {"k": 1})
+    storage.set_progress("left-running", 0.5, "points")
+    port = _free_port()
+    proc = _serve(data, port, workers=2)
+    try:
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        plan = storage.get_plan("left-running")
+        assert plan.status == "failed" and plan.error == INTERRUPTED
+        lon, lat = _points_on_network(city, 1, seed=7)[0]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+            answers = [
+                c.post("/v1/dispatch/nearest", json={"lon": lon, "lat": lat, "k": 1}).json()
+                for _ in range(20)
+            ]
+        assert all(a == answers[0] for a in answers)
+        # a worker that dies takes the service down with a non-zero status (a supervisor
+        # restarts it, and that start fails the plans the dead worker was computing)
+        os.kill(workers[0], signal.SIGKILL)
+        assert proc.wait(30) == 1
+        assert all(not Path(f"/proc/{w}").exists() or _zombie(w) for w in workers)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc").is_dir(), reason="Linux only")
+def test_sigterm_stops_every_worker_cleanly(tmp_path, city):
+    data = tmp_path / "data"
+    shutil.copytree(city.posts_path.parent, data / "demo")
+    port = _free_port()
+    proc = _serve(data, port, workers=2)
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{w}").exists() and not _zombie(w) for w in workers)
