@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
+from api.active import ActivePlan
 from api.city import City
 from api.config import Settings
 from api.maps import MapService
@@ -38,6 +39,10 @@ def get_maps(request: Request) -> MapService:
     return request.app.state.maps
 
 
+def get_active(request: Request) -> ActivePlan:
+    return request.app.state.active
+
+
 def get_keys(request: Request) -> KeyChecker:
     return request.app.state.keys
 
@@ -48,6 +53,7 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 RunnerDep = Annotated[PlanRunner, Depends(get_runner)]
 SignerDep = Annotated[LinkSigner, Depends(get_signer)]
 MapsDep = Annotated[MapService, Depends(get_maps)]
+ActiveDep = Annotated[ActivePlan, Depends(get_active)]
 
 
 def require_key(

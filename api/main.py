@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.active import ActivePlan
 from api.city import City, load_city
 from api.config import Settings
 from api.errors import NotFoundError, UnavailableError
@@ -117,6 +118,7 @@ def create_app(
         app.state.city = loaded
         app.state.runner = runner
         app.state.keys = KeyChecker(storage)
+        app.state.active = ActivePlan(storage, loaded)
         app.state.signer = LinkSigner(
             link_secret(settings.map_link_secret, settings.data_dir), ttl_s=settings.map_link_ttl_s
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +34,11 @@ class DispatchRequest(Body):
     lat: float = Field(ge=-90, le=90, description="latitude of the incident (WGS-84)")
     k: int = Field(3, ge=1, le=50, description="how many responders to rank")
     mode: Mode | None = Field(None, description="network; default: the one the service loads")
+    at: datetime | None = Field(
+        None,
+        description="time of the incident, which picks the active plan's slot (default: now; "
+        "without a zone: the plan's local time)",
+    )
 
 
 class LineString(BaseModel):
@@ -42,10 +48,12 @@ class LineString(BaseModel):
 
 class Responder(BaseModel):
     rank: int
-    kind: Literal["post"] = "post"
+    kind: Literal["post", "control_point"] = Field(
+        "post", description="a street post, or a control point the active plan staffs now"
+    )
     id: str
     name: str
-    eta_s: float = Field(description="network travel time from the post to the point (s)")
+    eta_s: float = Field(description="network travel time from the responder to the point (s)")
     distance_m: float = Field(description="length of that route (m)")
     route: LineString
 
@@ -54,6 +62,12 @@ class SnappedPoint(BaseModel):
     lon: float
     lat: float
     snap_distance_m: float = Field(description="distance from the point to the nearest road")
+
+
+class ActiveSlot(BaseModel):
+    plan_id: str
+    slot: str | None = Field(description="the slot of the incident's time; null: outside them")
+    staffed_points: int = Field(description="control points staffed in that slot")
 
 
 class DispatchResponse(BaseModel):
@@ -65,6 +79,20 @@ class DispatchResponse(BaseModel):
         examples=[{"1": False, "3": True, "5": True}],
     )
     responders: list[Responder]
+    active_plan: ActiveSlot | None = Field(
+        None, description="the active plan and the slot whose control points were ranked"
+    )
+
+
+class ActivateRequest(Body):
+    plan_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="a finished plan")
+
+
+class ActivePlanOut(BaseModel):
+    plan_id: str
+    activated_at: float = Field(description="Unix seconds")
+    slots: list[str] = Field(description="the plan's slots")
+    staffed_points: dict[str, int] = Field(description="control points staffed per slot")
 
 
 class PointCoverage(BaseModel):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from api.errors import NotFoundError
+from geo.errors import InputError
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: plans, their files, uploads, keys
@@ -58,6 +59,14 @@ MIGRATIONS: tuple[str, ...] = (
         hash BLOB NOT NULL,
         created_at REAL NOT NULL,
         revoked_at REAL
+    );
+    """,
+    # 2: the plan whose staffed control points dispatch ranks beside the posts
+    """
+    CREATE TABLE active_plan (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        plan_id TEXT NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+        activated_at REAL NOT NULL
     );
     """,
 )
@@ -249,6 +258,37 @@ class Storage:
                 (reason, time.time()),
             )
         return ids
+
+    def set_active_plan(self, plan_id: str) -> float:
+        """Make a finished plan the active one; returns when. :class:`NotFoundError` if the
+        plan is unknown, :class:`InputError` if it is not done."""
+        now = time.time()
+        with self.transaction() as con:
+            row = con.execute("SELECT status FROM plans WHERE id = ?", (plan_id,)).fetchone()
+            if row is None:
+                msg = f"plan {plan_id!r} not found"
+                raise NotFoundError(msg)
+            if row["status"] != "done":
+                msg = f"plan {plan_id!r} is {row['status']}: only a finished plan can be active"
+                raise InputError(msg)
+            con.execute(
+                "INSERT INTO active_plan (id, plan_id, activated_at) VALUES (1, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET plan_id = excluded.plan_id, "
+                "activated_at = excluded.activated_at",
+                (plan_id, now),
+            )
+        return now
+
+    def active_plan(self) -> tuple[str, float] | None:
+        """The active plan's id and when it was made active, or None."""
+        with self.reading() as con:
+            row = con.execute("SELECT plan_id, activated_at FROM active_plan").fetchone()
+        return None if row is None else (row["plan_id"], row["activated_at"])
+
+    def clear_active_plan(self) -> bool:
+        """No plan active any more; False if none was."""
+        with self.transaction() as con:
+            return con.execute("DELETE FROM active_plan").rowcount > 0
 
     def plan_file_names(self, plan_id: str) -> list[str]:
         with self.reading() as con:

@@ -48,14 +48,39 @@ class Location:
 
 @dataclass(frozen=True)
 class Route:
-    """One post's way to a point."""
+    """One responder's way to a point: a post, or a staffed control point."""
 
-    post_index: int
+    post_index: int  # index among the responders of its kind
     post_id: str
     post_name: str
     eta_s: float
     distance_m: float
     coordinates: list[list[float]]  # lon, lat
+    kind: str = "post"
+
+
+@dataclass(frozen=True)
+class StaffedPoints:
+    """Control points staffed now, as extra responders: each at its nearest network node."""
+
+    nodes: IntArray
+    ids: list[str]
+    names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def at(
+        cls, net: Network, lon: FloatArray, lat: FloatArray, ids: list[str], names: list[str]
+    ) -> StaffedPoints:
+        """Points given in lon/lat, placed on their nearest node of ``net``."""
+        to_xy = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
+        x, y = to_xy.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        if len(ids) == 0:
+            return cls(np.empty(0, dtype=np.int64), [], [])
+        _, nodes = net.node_tree.query(np.column_stack([x, y]))
+        return cls(np.asarray(nodes, dtype=np.int64), list(ids), list(names))
 
 
 class Dispatcher:
@@ -103,7 +128,8 @@ class Dispatcher:
         self._vertices = _EdgeVertices(net)
         unique, self._post_row = np.unique(self.post_nodes, return_inverse=True)
         self._table: tuple[FloatArray, npt.NDArray[np.int32]] | None = None  # times, edges in
-        self._reverse = None
+        # the reversed graph: searches towards a point (posts without a table, control points)
+        self._reverse = net.csr.T.tocsr()
         if len(unique) * n <= table_max_cells:
             dist, pred = dijkstra(net.csr, directed=True, indices=unique, return_predecessors=True)
             # the edge by which each post's shortest path enters each node (-1: none), so a
@@ -116,8 +142,6 @@ class Dispatcher:
                 pred_edge[row][has] = self._step_edge[np.searchsorted(self._step_keys, steps)]
             self._table = (dist, pred_edge)
             self._edge_u = net.edge_u.astype(np.int32)
-        else:
-            self._reverse = net.csr.T.tocsr()
 
     @property
     def uses_table(self) -> bool:
@@ -164,28 +188,37 @@ class Dispatcher:
             node_t = self._table[0].T
             t, from_u = position_times(self.net, node_t, seg, frac)
             return t[0][self._post_row], from_u[0][self._post_row], None
+        return self._search_times(loc, self.post_nodes, self.limit_s)
+
+    def _search_times(
+        self, loc: Location, nodes: IntArray, limit_s: float
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_], object]:
+        """Seconds from ``nodes`` to ``loc`` by one bounded search on the reversed graph from
+        the point's segment ends (``inf`` beyond ``limit_s``), as in :meth:`post_times`."""
         u, v = int(self.net.seg_u[loc.segment]), int(self.net.seg_v[loc.segment])
         dist, pred = dijkstra(
-            self._reverse, directed=True, indices=[u, v], limit=self.limit_s,
+            self._reverse, directed=True, indices=[u, v], limit=limit_s,
             return_predecessors=True,
         )  # fmt: skip
         # dist[0, n] / dist[1, n]: time from node n to u / v; then position_times' formula
         m = self.net.time_metric
-        t_u = dist[0][self.post_nodes] + loc.fraction * m.seg_cost_fwd[loc.segment]
+        t_u = dist[0][nodes] + loc.fraction * m.seg_cost_fwd[loc.segment]
         with np.errstate(invalid="ignore"):
-            t_v = dist[1][self.post_nodes] + (1.0 - loc.fraction) * m.seg_cost_rev[loc.segment]
+            t_v = dist[1][nodes] + (1.0 - loc.fraction) * m.seg_cost_rev[loc.segment]
         t_v = np.where(np.isnan(t_v), np.inf, t_v)
         from_u = t_u <= t_v
         return np.where(from_u, t_u, t_v), from_u, pred
 
-    def _edge_path(self, i: int, to_u: bool, loc: Location, search: object) -> IntArray:
-        """The edges of post ``i``'s shortest path to the start (``to_u``) or end node of the
-        point's segment, in driving order."""
+    def _edge_path(self, source: int, row: int | None, to_u: bool, loc: Location,
+                   search: object) -> IntArray:  # fmt: skip
+        """The edges of the shortest path from node ``source`` to the start (``to_u``) or end
+        node of the point's segment, in driving order: from row ``row`` of the posts' table,
+        or (``row`` None) from the predecessors of a search of :meth:`_search_times`."""
         target = int(self.net.seg_u[loc.segment] if to_u else self.net.seg_v[loc.segment])
-        source = int(self.post_nodes[i])
-        if self._table is not None:
+        if row is not None:
+            assert self._table is not None
             # memoryviews hand out Python ints: the walk stays cheap without copying a row
-            pred_edge = memoryview(self._table[1][self._post_row[i]])
+            pred_edge = memoryview(self._table[1][row])
             edge_u = memoryview(self._edge_u)
             edges = []
             node = target
@@ -204,10 +237,13 @@ class Dispatcher:
         steps = nodes[:-1] * self.net.n_nodes + nodes[1:]
         return self._step_edge[np.searchsorted(self._step_keys, steps)]
 
-    def route(self, i: int, eta_s: float, to_u: bool, loc: Location, search: object) -> Route:
-        """Post ``i``'s route to ``loc`` with its ETA, length and geometry (lon/lat)."""
+    def _route(
+        self, source: int, row: int | None, eta_s: float, to_u: bool, loc: Location,
+        search: object,
+    ) -> tuple[float, list[list[float]]]:  # fmt: skip
+        """Length (m) and lon/lat geometry of a way from node ``source`` to ``loc``."""
         net = self.net
-        edges = self._edge_path(i, to_u, loc, search)
+        edges = self._edge_path(source, row, to_u, loc, search)
         length = float(net.seg_length_m[loc.segment])
         tail_m = (loc.fraction if to_u else 1.0 - loc.fraction) * length
         xy = self._vertices.route(edges, int(net.seg_fwd[loc.segment]), loc.fraction, to_u)
@@ -216,25 +252,49 @@ class Dispatcher:
         xy = xy[keep]
         if len(xy) == 1:
             xy = np.vstack([xy, xy])
-        return Route(
-            post_index=i,
-            post_id=self.post_ids[i],
-            post_name=self.post_names[i],
-            eta_s=float(eta_s),
-            distance_m=float(net.edge_length_m[edges].sum() + tail_m),
-            coordinates=xy.tolist(),
-        )
+        return float(net.edge_length_m[edges].sum() + tail_m), xy.tolist()
 
-    def nearest(self, lon: float, lat: float, *, k: int) -> tuple[Location, list[Route]]:
-        """The ``k`` posts that reach ``(lon, lat)`` first, fastest first (ties: post order)."""
+    def route(self, i: int, eta_s: float, to_u: bool, loc: Location, search: object) -> Route:
+        """Post ``i``'s route to ``loc`` with its ETA, length and geometry (lon/lat)."""
+        row = int(self._post_row[i]) if self._table is not None else None
+        distance, coords = self._route(int(self.post_nodes[i]), row, eta_s, to_u, loc, search)
+        return Route(i, self.post_ids[i], self.post_names[i], float(eta_s), distance, coords)
+
+    def nearest(
+        self, lon: float, lat: float, *, k: int, points: StaffedPoints | None = None
+    ) -> tuple[Location, list[Route]]:
+        """The ``k`` responders that reach ``(lon, lat)`` first, fastest first: the posts, and
+        the staffed control ``points`` when given (ties: posts first, then in given order).
+
+        The points' times come from one search on the reversed graph, bounded by the k-th
+        best post's time: a point slower than that cannot be among the k.
+        """
         loc = self.locate(lon, lat)
         t, from_u, search = self.post_times(loc)
         reached = np.flatnonzero(np.isfinite(t))
-        if len(reached) == 0:
+        order = reached[np.argsort(t[reached], kind="stable")][:k]
+        picks = [(float(t[i]), 0, int(i)) for i in order]
+        p_t = p_from_u = p_search = None
+        if points is not None and len(points.nodes):
+            limit = float(t[order[-1]]) if len(order) == k else self.limit_s
+            p_t, p_from_u, p_search = self._search_times(loc, points.nodes, limit)
+            picks += [(float(p_t[j]), 1, int(j)) for j in np.flatnonzero(np.isfinite(p_t))]
+            picks = sorted(picks)[:k]
+        if not picks:
             msg = f"no post reaches the point ({lon:g}, {lat:g}) on the network"
             raise UnreachableError(msg)
-        order = reached[np.argsort(t[reached], kind="stable")][:k]
-        routes = [self.route(int(i), t[i], bool(from_u[i]), loc, search) for i in order]
+        routes = []
+        for eta, kind, i in picks:
+            if kind == 0:
+                routes.append(self.route(i, eta, bool(from_u[i]), loc, search))
+            else:
+                assert points is not None and p_from_u is not None
+                distance, coords = self._route(
+                    int(points.nodes[i]), None, eta, bool(p_from_u[i]), loc, p_search
+                )
+                routes.append(
+                    Route(i, points.ids[i], points.names[i], eta, distance, coords, "control_point")
+                )
         return loc, routes
 
     def nearest_time(self, lon: float, lat: float) -> tuple[Location, float, int]:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic_core import to_json
 
 from api.city import City
-from api.deps import CityDep
+from api.deps import ActiveDep, CityDep
 from api.routes import ERRORS
 from api.schemas import DispatchRequest, DispatchResponse
 from geo.errors import InputError
@@ -27,12 +27,17 @@ def within(eta_s: float) -> dict[str, bool]:
 
 
 @router.post("/nearest", response_model=DispatchResponse, responses=ERRORS)
-async def nearest(req: DispatchRequest, city: CityDep) -> Response:
-    """The ``k`` posts ranked by network travel time from the post TO the point, with routes.
+async def nearest(req: DispatchRequest, city: CityDep, active: ActiveDep) -> Response:
+    """The ``k`` responders ranked by network travel time from the responder TO the point,
+    with routes: the posts and, while a plan is active (``PUT /v1/active-plan``), the control
+    points it staffs in the slot of the incident's time (``at``, default now).
 
     A point farther from every road than the snap limit lies outside the network's area: 422.
     """
-    loc, routes = dispatcher_for(city, req.mode).nearest(req.lon, req.lat, k=req.k)
+    dispatcher = dispatcher_for(city, req.mode)
+    staffed = active.staffed(req.at)
+    points = staffed[2] if staffed is not None else None
+    loc, routes = dispatcher.nearest(req.lon, req.lat, k=req.k, points=points)
     # Built as plain data and written by pydantic-core's JSON encoder, not validated again
     # through DispatchResponse: on a hot path that check cost more than the search. The shape
     # is DispatchResponse's, which the tests validate every answer against.
@@ -44,7 +49,7 @@ async def nearest(req: DispatchRequest, city: CityDep) -> Response:
         "responders": [
             {
                 "rank": r + 1,
-                "kind": "post",
+                "kind": route.kind,
                 "id": route.post_id,
                 "name": route.post_name,
                 "eta_s": route.eta_s,
@@ -53,5 +58,12 @@ async def nearest(req: DispatchRequest, city: CityDep) -> Response:
             }
             for r, route in enumerate(routes)
         ],
+        "active_plan": None
+        if staffed is None
+        else {
+            "plan_id": staffed[0],
+            "slot": staffed[1],
+            "staffed_points": 0 if points is None else len(points.ids),
+        },
     }
     return Response(to_json(body), media_type="application/json")

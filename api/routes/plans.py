@@ -9,10 +9,20 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
 
-from api.deps import CityDep, KeyDep, RunnerDep, SettingsDep, SignerDep, StorageDep
+from api.active import ActivePlan
+from api.deps import ActiveDep, CityDep, KeyDep, RunnerDep, SettingsDep, SignerDep, StorageDep
 from api.errors import NotFoundError
 from api.routes import AUTH_ERRORS, ERRORS
-from api.schemas import LineLink, MapLinks, PlanList, PlanOut, PlanRequest, UploadOut
+from api.schemas import (
+    ActivateRequest,
+    ActivePlanOut,
+    LineLink,
+    MapLinks,
+    PlanList,
+    PlanOut,
+    PlanRequest,
+    UploadOut,
+)
 from api.storage import PlanRow, Storage
 from api.uploads import store_upload
 
@@ -89,6 +99,60 @@ async def upload(
 def create_plan(req: PlanRequest, _key: KeyDep, runner: RunnerDep, storage: StorageDep) -> PlanOut:
     """Start a plan (coverage, control points, patrol lines); poll ``GET /v1/plans/{id}``."""
     return plan_out(storage, runner.submit(req))
+
+
+def _active_out(storage: Storage, active: ActivePlan) -> ActivePlanOut:
+    found = storage.active_plan()
+    if found is None:
+        msg = "no plan is active (PUT /v1/active-plan makes one active)"
+        raise NotFoundError(msg)
+    plan_id, activated_at = found
+    points = active.points(plan_id)
+    return ActivePlanOut(
+        plan_id=plan_id,
+        activated_at=activated_at,
+        slots=[s.label for s in points.slots],
+        staffed_points={s.label: len(points.by_slot.get(s.label, ())) for s in points.slots},
+    )
+
+
+@router.put(
+    "/active-plan",
+    response_model=ActivePlanOut,
+    responses={**ERRORS, **AUTH_ERRORS},
+    tags=["dispatch"],
+)
+def activate(
+    req: ActivateRequest, _key: KeyDep, storage: StorageDep, active: ActiveDep
+) -> ActivePlanOut:
+    """Make a finished plan active: dispatch then ranks the control points it staffs in the
+    slot of each incident beside the posts (every worker within seconds)."""
+    storage.set_active_plan(req.plan_id)
+    active.forget()
+    return _active_out(storage, active)
+
+
+@router.get(
+    "/active-plan",
+    response_model=ActivePlanOut,
+    responses={**ERRORS, **AUTH_ERRORS},
+    tags=["dispatch"],
+)
+def get_active(_key: KeyDep, storage: StorageDep, active: ActiveDep) -> ActivePlanOut:
+    """The active plan, its slots and how many control points each staffs; 404 if none."""
+    return _active_out(storage, active)
+
+
+@router.delete(
+    "/active-plan", status_code=204, responses={**ERRORS, **AUTH_ERRORS}, tags=["dispatch"]
+)
+def deactivate(_key: KeyDep, storage: StorageDep, active: ActiveDep) -> Response:
+    """No plan active: dispatch ranks the posts only. 404 if none was active."""
+    if not storage.clear_active_plan():
+        msg = "no plan is active"
+        raise NotFoundError(msg)
+    active.forget()
+    return Response(status_code=204)
 
 
 @router.get("/plans", response_model=PlanList, responses=AUTH_ERRORS)
