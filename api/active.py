@@ -39,7 +39,11 @@ class PlanPoints:
     def slot_at(self, when: datetime) -> Slot | None:
         """The slot holding ``when`` in the plan's local time (naive: already local)."""
         if when.tzinfo is not None:
-            when = when.astimezone(ZoneInfo(self.timezone) if self.timezone else UTC)
+            try:
+                when = when.astimezone(ZoneInfo(self.timezone) if self.timezone else UTC)
+            except (OverflowError, ValueError):
+                msg = f"at: {when.isoformat()} cannot be placed in the plan's time zone"
+                raise InputError(msg) from None
         minute = np.array([when.hour * 60 + when.minute])
         return next((s for s in self.slots if s.contains(minute)[0]), None)
 

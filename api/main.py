@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.active import ActivePlan
@@ -23,6 +25,7 @@ from api.errors import NotFoundError, UnavailableError
 from api.maps import MapService
 from api.routes import coverage, dispatch, health, maps, plans
 from api.runner import INTERRUPTED, PlanRunner
+from api.schemas import PlanRequest
 from api.security import KeyChecker, LinkSigner, link_secret
 from api.storage import Storage
 from geo.errors import PatrolError
@@ -78,6 +81,28 @@ def add_error_handlers(app: FastAPI) -> None:
     async def bug(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover
         log.exception("internal error on %s %s", request.method, request.url.path)
         return _body(f"internal error: {type(exc).__name__}", "InternalError", 500)
+
+
+def add_body_models(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Put ``models`` into the OpenAPI components: routes that read their body by hand (to
+    take JSON or a form) refer to them from ``openapi_extra``."""
+    plain = app.openapi
+    done = False
+
+    def openapi() -> dict[str, Any]:
+        nonlocal done
+        schema = plain()
+        if not done:
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, sub in body.pop("$defs", {}).items():
+                    components.setdefault(name, sub)
+                components.setdefault(model.__name__, body)
+            done = True
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def mark_interrupted_plans(storage: Storage) -> None:
@@ -142,6 +167,7 @@ def create_app(
             allow_headers=["X-API-Key", "Content-Type"],
         )
     add_error_handlers(app)
+    add_body_models(app, PlanRequest)
     app.include_router(health.router)
     for router in (dispatch.router, coverage.router, plans.router, maps.router):
         app.include_router(router, prefix="/v1")

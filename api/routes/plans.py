@@ -8,8 +8,13 @@ from typing import Annotated
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.active import ActivePlan
+from api.city import City
 from api.deps import ActiveDep, CityDep, KeyDep, RunnerDep, SettingsDep, SignerDep, StorageDep
 from api.errors import NotFoundError
 from api.routes import AUTH_ERRORS, ERRORS
@@ -25,6 +30,7 @@ from api.schemas import (
 )
 from api.storage import PlanRow, Storage
 from api.uploads import store_upload
+from geo.errors import InputError
 
 router = APIRouter(tags=["plans"])
 
@@ -75,30 +81,128 @@ async def upload(
     timezone: Annotated[str | None, Form(max_length=64)] = None,
 ) -> UploadOut:
     """Upload incidents for later plans; a malformed file gets 422 naming the row and column."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await file.read(_CHUNK):
-        size += len(chunk)
-        if size > settings.max_upload_bytes:
-            raise HTTPException(413, f"upload larger than {settings.max_upload_bytes:,} bytes")
-        chunks.append(chunk)
-    from starlette.concurrency import run_in_threadpool
-
+    content = await _read_capped(file, settings.max_upload_bytes)
     row, notes = await run_in_threadpool(
-        store_upload,
-        storage,
-        b"".join(chunks),
-        filename=file.filename,
-        timezone=timezone,
-        city=city,
+        store_upload, storage, content, filename=file.filename, timezone=timezone, city=city
     )
     return UploadOut(**row.__dict__, notes=notes)
 
 
-@router.post("/plans", status_code=202, response_model=PlanOut, responses={**ERRORS, **AUTH_ERRORS})
-def create_plan(req: PlanRequest, _key: KeyDep, runner: RunnerDep, storage: StorageDep) -> PlanOut:
-    """Start a plan (coverage, control points, patrol lines); poll ``GET /v1/plans/{id}``."""
-    return plan_out(storage, runner.submit(req))
+async def _read_capped(file: StarletteUpload, cap: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await file.read(_CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise HTTPException(413, f"upload larger than {cap:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# POST /v1/plans takes JSON (incidents by an earlier upload's id) or a multipart form with
+# the incidents file itself; FastAPI declares one body type per route, so both are written
+# into the OpenAPI document here and read by hand below.
+_PLAN_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/PlanRequest"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["incidents"],
+                    "properties": {
+                        "incidents": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "incidents: CSV or GeoJSON (also GPKG, ...)",
+                        },
+                        "params": {
+                            "type": "string",
+                            "description": "the plan's parameters: a PlanRequest as JSON "
+                            "(without incidents_upload_id); default: all defaults",
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _invalid(exc: ValidationError, where: str) -> RequestValidationError:
+    errors = [{**e, "loc": (where, *e.get("loc", ()))} for e in exc.errors()]
+    return RequestValidationError(errors)
+
+
+async def _plan_request(request: Request, storage: Storage, city: City, cap: int) -> PlanRequest:
+    """The plan's parameters from a JSON body, or from a form whose incidents file is stored
+    as an upload first (checked like ``POST /v1/uploads``)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        async with request.form(max_files=1, max_fields=4) as form:
+            extra = sorted(set(form) - {"incidents", "params"})
+            if extra:
+                msg = f"unknown form field(s) {extra}: send 'incidents' and 'params'"
+                raise InputError(msg)
+            params = form.get("params")
+            if params is not None and not isinstance(params, str):
+                raise InputError("params: a JSON text, not a file")
+            try:
+                req = PlanRequest.model_validate_json(params or "{}")
+            except ValidationError as exc:
+                raise _invalid(exc, "params") from None
+            if req.incidents_upload_id is not None:
+                msg = (
+                    "params.incidents_upload_id: send the incidents file or an upload id, not both"
+                )
+                raise InputError(msg)
+            file = form.get("incidents")
+            if not isinstance(file, StarletteUpload):
+                raise InputError("incidents: a file field is needed (CSV or GeoJSON)")
+            content = await _read_capped(file, cap)
+            row, _ = await run_in_threadpool(
+                store_upload, storage, content, filename=file.filename,
+                timezone=req.timezone, city=city,
+            )  # fmt: skip
+        return req.model_copy(update={"incidents_upload_id": row.id})
+    if kind not in ("", "application/json"):
+        raise HTTPException(415, f"send application/json or multipart/form-data, not {kind}")
+    try:
+        return PlanRequest.model_validate_json(await request.body() or b"{}")
+    except ValidationError as exc:
+        raise _invalid(exc, "body") from None
+
+
+@router.post(
+    "/plans",
+    status_code=202,
+    response_model=PlanOut,
+    responses={
+        **ERRORS,
+        **AUTH_ERRORS,
+        413: {"description": "upload too large"},
+        415: {"description": "neither JSON nor a multipart form"},
+    },
+    openapi_extra=_PLAN_BODY,
+)
+async def create_plan(
+    request: Request,
+    _key: KeyDep,
+    runner: RunnerDep,
+    storage: StorageDep,
+    city: CityDep,
+    settings: SettingsDep,
+) -> PlanOut:
+    """Start a plan (coverage, control points, patrol lines); poll ``GET /v1/plans/{id}``.
+
+    Send the parameters as JSON (incidents by ``incidents_upload_id`` from ``POST
+    /v1/uploads``), or as a multipart form with the ``incidents`` file and the parameters in
+    ``params``, which stores the upload and starts the plan in one request. A malformed file
+    gets 422 naming the row and column.
+    """
+    req = await _plan_request(request, storage, city, settings.max_upload_bytes)
+    return plan_out(storage, await run_in_threadpool(runner.submit, req))
 
 
 def _active_out(storage: Storage, active: ActivePlan) -> ActivePlanOut:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -142,3 +143,54 @@ def test_upload_size_is_capped(client, auth):
     big = b"a" * (limit + 1)
     r = client.post("/v1/uploads", files={"file": ("big.csv", big, "text/csv")}, headers=auth)
     assert r.status_code == 413
+
+
+def test_plan_with_its_incidents_in_one_request(client, auth, city):
+    """A multipart form carries the incidents file and the parameters: the file is stored as
+    an upload (same checks) and the plan computed from it."""
+    content = city.demo_incidents.read_bytes()
+    r = client.post(
+        "/v1/plans",
+        files={"incidents": ("night.csv", content, "text/csv")},
+        data={"params": json.dumps(FAST_PLAN)},
+        headers=auth,
+    )
+    assert r.status_code == 202, r.text
+    plan = r.json()
+    upload_id = plan["params"]["incidents_upload_id"]
+    assert upload_id and plan["params"]["lines"]["count"] == FAST_PLAN["lines"]["count"]
+    meta, stored = client.app.state.storage.get_upload(upload_id)
+    assert stored == content and meta.filename == "night.csv"
+    assert wait_for(client, plan["id"], auth)["status"] == "done"
+
+
+def test_plan_form_errors(client, auth, city):
+    lines = city.demo_incidents.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[2].split(",")
+    row[header.index("lon")] = "east"
+    bad = "\n".join([lines[0], lines[1], ",".join(row)]) + "\n"
+    r = client.post("/v1/plans", files={"incidents": ("bad.csv", bad, "text/csv")}, headers=auth)
+    assert r.status_code == 422
+    assert "bad.csv, line 3, column 'lon'" in r.json()["detail"]
+    good = ("night.csv", city.demo_incidents.read_bytes(), "text/csv")
+    both = json.dumps({"incidents_upload_id": "abc"})
+    r = client.post("/v1/plans", files={"incidents": good}, data={"params": both}, headers=auth)
+    assert r.status_code == 422 and "not both" in r.json()["detail"]
+    r = client.post(
+        "/v1/plans", files={"incidents": good}, data={"params": '{"slots": 7}'}, headers=auth
+    )
+    assert r.status_code == 422 and r.json()["detail"].startswith("params.slots")
+    r = client.post("/v1/plans", files={"incidents": good}, data={"color": "red"}, headers=auth)
+    assert r.status_code == 422 and "color" in r.json()["detail"]
+    r = client.post("/v1/plans", data={"params": "{}"}, headers=auth)
+    assert r.status_code == 422 and "incidents" in r.json()["detail"]
+    r = client.post(
+        "/v1/plans", content=b"slots=20-04", headers={**auth, "Content-Type": "text/plain"}
+    )
+    assert r.status_code == 415 and r.json()["error"]
+    r = client.post(
+        "/v1/plans", content=b"{not json", headers={**auth, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert client.post("/v1/plans", files={"incidents": good}).status_code == 401
