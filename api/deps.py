@@ -15,7 +15,7 @@ from api.security import KeyChecker, LinkSigner
 from api.storage import KeyRow, Storage
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -23,27 +23,27 @@ async def get_city(request: Request) -> City:
     return request.app.state.city
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     return request.app.state.storage
 
 
-def get_runner(request: Request) -> PlanRunner:
+async def get_runner(request: Request) -> PlanRunner:
     return request.app.state.runner
 
 
-def get_signer(request: Request) -> LinkSigner:
+async def get_signer(request: Request) -> LinkSigner:
     return request.app.state.signer
 
 
-def get_maps(request: Request) -> MapService:
+async def get_maps(request: Request) -> MapService:
     return request.app.state.maps
 
 
-def get_active(request: Request) -> ActivePlan:
+async def get_active(request: Request) -> ActivePlan:
     return request.app.state.active
 
 
-def get_keys(request: Request) -> KeyChecker:
+async def get_keys(request: Request) -> KeyChecker:
     return request.app.state.keys
 
 

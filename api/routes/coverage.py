@@ -16,7 +16,7 @@ router = APIRouter(prefix="/coverage", tags=["coverage"])
 
 
 @router.get("/point", response_model=PointCoverage, responses=ERRORS)
-def point(
+async def point(
     lon: Annotated[float, Query(ge=-180, le=180, examples=[24.945])],
     lat: Annotated[float, Query(ge=-90, le=90, examples=[60.168])],
     city: CityDep,

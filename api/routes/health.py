@@ -11,7 +11,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health)
-def healthz(settings: SettingsDep, city: CityDep, maps: MapsDep) -> Health:
+async def healthz(settings: SettingsDep, city: CityDep, maps: MapsDep) -> Health:
     """The service is up and its city is loaded."""
     return Health(
         demo=settings.is_demo,

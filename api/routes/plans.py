@@ -242,7 +242,7 @@ def activate(
     responses={**ERRORS, **AUTH_ERRORS},
     tags=["dispatch"],
 )
-def get_active(_key: KeyDep, storage: StorageDep, active: ActiveDep) -> ActivePlanOut:
+def show_active(_key: KeyDep, storage: StorageDep, active: ActiveDep) -> ActivePlanOut:
     """The active plan, its slots and how many control points each staffs; 404 if none."""
     return _active_out(storage, active)
 
