@@ -10,6 +10,7 @@ import geopandas as gpd
 
 from api.config import Settings
 from geo.graph import Network
+from geo.network import NetworkReport
 from planner.dispatch import Dispatcher
 
 log = logging.getLogger("patrol.api")
@@ -28,6 +29,7 @@ class City:
     net: Network = field(repr=False)
     posts: gpd.GeoDataFrame = field(repr=False)
     dispatcher: Dispatcher = field(repr=False)
+    report: NetworkReport | None = field(default=None, repr=False)  # how the network was made
 
 
 def demo_inputs(data_dir: Path) -> tuple[Path, Path]:
@@ -70,6 +72,7 @@ def load_city(settings: Settings) -> City:
     profile = load_profile(settings.profile) if settings.profile else load_profile()
     loaded = load_network(source, mode=settings.mode, profile=profile)
     net = compile_network(loaded.graph)
+    report = loaded.report
     del loaded
     posts = snap_posts(read_posts(posts_path).frame, net, max_snap_m=settings.max_snap_m)
     dispatcher = Dispatcher(
@@ -90,4 +93,5 @@ def load_city(settings: Settings) -> City:
         net=net,
         posts=posts,
         dispatcher=dispatcher,
+        report=report,
     )

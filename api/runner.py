@@ -1,7 +1,8 @@
 """Plans computed in the background: the request's parameters become a ``patrol plan`` run.
 
 A plan is a row in the database from the moment it is asked for (``queued``); a worker thread
-marks it ``running`` with its progress, runs :func:`cli.plan.run` into a scratch folder, and
+marks it ``running`` with its progress, runs :func:`pipeline.plan.run` into a scratch folder
+(on the city's network as loaded at start-up, not read again), and
 stores the summary and every file in one transaction (``done``), or the reason (``failed``).
 A process killed mid-plan leaves it ``running``: the next start marks it failed.
 """
@@ -20,8 +21,10 @@ from api.config import Settings
 from api.errors import NotFoundError
 from api.schemas import PlanRequest
 from api.storage import PlanRow, Storage
-from cli.common import Stages, staffing_arg
 from geo.errors import InputError, PatrolError
+from pipeline.job import Job
+from pipeline.stages import Stages
+from pipeline.workspace import parse_staffing
 
 log = logging.getLogger("patrol.api")
 
@@ -48,40 +51,32 @@ def check_request(req: PlanRequest) -> None:
     from planner.demand import parse_slots
 
     slots = parse_slots(req.slots)
-    staffing_arg(
+    parse_staffing(
         None if req.points.staffing is None else ",".join(map(str, req.points.staffing)),
         len(slots),
         req.points.count,
     )
 
 
-def plan_argv(req: PlanRequest, city: City, *, incidents: Path, out: Path) -> list[str]:
-    """The ``patrol plan`` arguments of a request."""
+def plan_job(req: PlanRequest, city: City, *, incidents: Path, out: Path) -> Job:
+    """The run of a request: the city's network, posts and profile, the request's parameters."""
     p, ln = req.points, req.lines
-    argv = [
-        "-q", "plan",
-        "--network", city.network_source, "--mode", city.mode,
-        "--posts", str(city.posts_path), "--incidents", str(incidents),
-        "--points-mode", p.mode, "--lines-mode", ln.mode,
-        "--points", str(p.count), "--spacing-m", f"{p.spacing_m!r}",
-        "--exact-limit-s", f"{p.exact_limit_s!r}", "--test-weeks", f"{p.test_weeks!r}",
-        "--lines", str(ln.count), "--min-km", f"{ln.min_km!r}", "--max-km", f"{ln.max_km!r}",
-        "--overlap-penalty", f"{ln.overlap_penalty!r}",
-        "--response-min", f"{req.response_min!r}",
-        "--thresholds", ",".join(f"{t!r}" for t in req.thresholds_min),
-        "--slots", req.slots, "--bandwidth-m", f"{req.bandwidth_m!r}",
-        "--time-limit-s", f"{req.time_limit_s!r}", "--seed", str(req.seed),
-        "--out", str(out),
-    ]  # fmt: skip
-    argv += ["--cover-m", f"{p.cover_m!r}"] if p.cover_m is not None else []
-    argv += ["--cover-min", f"{p.cover_min!r}"] if p.cover_min is not None else []
-    argv += ["--staffing", ",".join(map(str, p.staffing))] if p.staffing else []
-    argv += ["--speed-kph", f"{ln.speed_kph!r}"] if ln.speed_kph is not None else []
-    argv += ["--half-life-days", f"{req.half_life_days!r}"] if req.half_life_days else []
-    zone = req.timezone or city.timezone
-    argv += ["--timezone", zone] if zone else []
-    argv += ["--profile", str(city.profile)] if city.profile else []
-    return argv
+    return Job(
+        network=city.network_source, mode=city.mode,
+        profile=str(city.profile) if city.profile else None,
+        posts=str(city.posts_path), incidents=str(incidents),
+        timezone=req.timezone or city.timezone,
+        points_mode=p.mode, lines_mode=ln.mode,
+        count=p.count, spacing_m=p.spacing_m, cover_m=p.cover_m, cover_min=p.cover_min,
+        staffing=",".join(map(str, p.staffing)) if p.staffing else None,
+        exact_limit_s=p.exact_limit_s, test_weeks=p.test_weeks,
+        line_count=ln.count, min_km=ln.min_km, max_km=ln.max_km, speed_kph=ln.speed_kph,
+        overlap_penalty=ln.overlap_penalty,
+        response_min=req.response_min, thresholds=tuple(req.thresholds_min),
+        slots=req.slots, bandwidth_m=req.bandwidth_m, half_life_days=req.half_life_days,
+        time_limit_s=req.time_limit_s, seed=req.seed,
+        out=str(out),
+    )  # fmt: skip
 
 
 class PlanRunner:
@@ -128,9 +123,6 @@ class PlanRunner:
             self.storage.finish_plan(plan_id, result, files)
         except PatrolError as exc:
             self.storage.fail_plan(plan_id, str(exc))
-        except SystemExit as exc:  # argparse refusing an argument: a bug of plan_argv
-            log.error("plan %s: bad arguments (%s)", plan_id, exc)
-            self.storage.fail_plan(plan_id, "internal error: the plan's arguments were refused")
         except Exception as exc:
             log.exception("plan %s failed", plan_id)
             self.storage.fail_plan(plan_id, f"internal error: {type(exc).__name__}: {exc}")
@@ -138,13 +130,15 @@ class PlanRunner:
             shutil.rmtree(work, ignore_errors=True)
 
     def _plan(self, plan_id: str, req: PlanRequest, incidents: Path, out: Path) -> dict[str, Any]:
-        from cli.common import Workspace
-        from cli.main import build_parser
-        from cli.plan import run
+        from pipeline.plan import run
+        from pipeline.workspace import Workspace
 
-        args = build_parser().parse_args(plan_argv(req, self.city, incidents=incidents, out=out))
+        job = plan_job(req, self.city, incidents=incidents, out=out)
         stages = ProgressStages(self.storage, plan_id)
-        done = run(args, stages, Workspace(args, stages))
+        ws = Workspace(job, stages)
+        if self.city.report is not None:
+            ws.use_network(self.city.mode, self.city.report, self.city.net)
+        done = run(job, stages, ws)
         return dict(done["plan"])
 
     def shutdown(self) -> None:

@@ -1,35 +1,9 @@
-"""What the commands share: stage lines, common options, and the inputs read once per run."""
+"""What the commands share: their common options (the runs themselves live in pipeline/)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
-from functools import cached_property
-from typing import Any
-
-
-class Stages:
-    """Stage lines on stderr: ``[2] snapping incidents ... 0.4 s``."""
-
-    def __init__(self, *, quiet: bool = False) -> None:
-        self.done = 0
-        self.quiet = quiet
-
-    def run(self, label: str, fn: Callable[[], Any]) -> Any:
-        self.done += 1
-        if not self.quiet:
-            print(f"[{self.done}] {label} ...", end="", file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        result = fn()
-        if not self.quiet:
-            print(f" {time.perf_counter() - t:.2f} s", file=sys.stderr, flush=True)
-        return result
-
-    def note(self, text: str) -> None:
-        if not self.quiet:
-            print(f"      {text}", file=sys.stderr, flush=True)
 
 
 def add_network_args(p: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -97,49 +71,6 @@ def add_night_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of random choices and baselines")
 
 
-def read_points(args: argparse.Namespace, path: str, *, kind: str) -> Any:
-    from geo.points import read_incidents, read_posts
-
-    common = {
-        "lon_col": args.lon_col,
-        "lat_col": args.lat_col,
-        "x_col": args.x_col,
-        "y_col": args.y_col,
-        "crs": args.crs,
-        "coords": args.coords,
-    }
-    if kind == "posts":
-        return read_posts(path, **common)
-    return read_incidents(
-        path,
-        time_col=args.time_col,
-        date_col=args.date_col,
-        id_col=args.id_col,
-        category_col=args.category_col,
-        weight_col=args.weight_col,
-        timezone=args.timezone,
-        **common,
-    )
-
-
-def staffing_arg(text: str | None, n_slots: int, count: int) -> list[int] | None:
-    from geo.errors import InputError
-
-    if text is None:
-        return None
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        msg = f"--staffing: expected whole numbers separated by commas, got {text!r}"
-        raise InputError(msg) from None
-    if len(values) == 1:
-        values = values * n_slots
-    if len(values) != n_slots:
-        msg = f"--staffing: {len(values)} numbers given for {n_slots} slots"
-        raise InputError(msg)
-    return values
-
-
 def silence_highs_banner() -> None:
     """HiGHS prints a copyright banner to the process's stdout the first time a solver is
     made; make that first one with stdout pointed elsewhere, so tables stay clean."""
@@ -157,92 +88,3 @@ def silence_highs_banner() -> None:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(null)
-
-
-class Workspace:
-    """The inputs of one command, each read, loaded, compiled or snapped once however many
-    stages use it: the profile, the network of each mode, posts and incidents."""
-
-    def __init__(self, args: argparse.Namespace, stages: Stages) -> None:
-        self.args = args
-        self.stages = stages
-        self._networks: dict[str, Any] = {}
-        self._incidents: dict[str, Any] = {}
-        self._posts: dict[str, Any] = {}
-
-    @cached_property
-    def profile(self) -> Any:
-        from geo.travel_time import load_profile
-
-        return load_profile(self.args.profile) if self.args.profile else load_profile()
-
-    @cached_property
-    def incidents(self) -> Any:
-        """LoadedPoints of ``--incidents``, or None."""
-        if not getattr(self.args, "incidents", None):
-            return None
-        loaded = self.stages.run(
-            "reading incidents",
-            lambda: read_points(self.args, self.args.incidents, kind="incidents"),
-        )
-        for n in loaded.notes:
-            self.stages.note(n)
-        return loaded
-
-    @cached_property
-    def posts(self) -> Any:
-        """LoadedPoints of ``--posts``, or None."""
-        if not getattr(self.args, "posts", None):
-            return None
-        loaded = self.stages.run(
-            "reading posts", lambda: read_points(self.args, self.args.posts, kind="posts")
-        )
-        for n in loaded.notes:
-            self.stages.note(n)
-        return loaded
-
-    def network(self, mode: str) -> tuple[Any, Any]:
-        """(LoadedNetwork, compiled Network) of ``mode``."""
-        if mode not in self._networks:
-            from geo.graph import compile_network
-            from geo.network import load_network
-
-            a = self.args
-            loaded = self.stages.run(
-                f"loading the {mode} network",
-                lambda: load_network(a.network, mode=mode, profile=self.profile, online=a.online),
-            )
-            self.stages.note(loaded.report.summary())
-            net = self.stages.run("compiling network", lambda: compile_network(loaded.graph))
-            self._networks[mode] = (loaded, net)
-        return self._networks[mode]
-
-    def snapped_incidents(self, mode: str) -> Any:
-        """Incidents snapped to the ``mode`` network, or None."""
-        if self.incidents is None:
-            return None
-        if mode not in self._incidents:
-            from geo.snap import snap_incidents
-
-            _, net = self.network(mode)
-            frame, report = self.stages.run(
-                "snapping incidents",
-                lambda: snap_incidents(self.incidents.frame, net, max_snap_m=self.args.max_snap_m),
-            )
-            self.stages.note(report.summary("incidents"))
-            self._incidents[mode] = frame
-        return self._incidents[mode]
-
-    def snapped_posts(self, mode: str) -> Any:
-        """Posts snapped to the ``mode`` network, or None."""
-        if self.posts is None:
-            return None
-        if mode not in self._posts:
-            from geo.snap import snap_posts
-
-            _, net = self.network(mode)
-            self._posts[mode] = self.stages.run(
-                "snapping posts",
-                lambda: snap_posts(self.posts.frame, net, max_snap_m=self.args.max_snap_m),
-            )
-        return self._posts[mode]

@@ -7,7 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from cli import coverage, lines, points
-from cli.common import Stages, Workspace, add_network_args, add_points_args
+from cli.common import add_network_args, add_points_args
+from pipeline.job import Job
+from pipeline.plan import run
+from pipeline.stages import Stages
+from pipeline.workspace import Workspace
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,109 +42,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd)
 
 
-def _nearest_nodes(net: Any, frame: Any) -> Any:
-    """Nodes of ``net`` nearest to every vertex of ``frame``'s geometries."""
-    import numpy as np
-    import shapely
-
-    xy = shapely.get_coordinates(frame.to_crs(net.crs).geometry.to_numpy())
-    if len(xy) == 0:
-        return np.empty(0, dtype=np.int64)
-    return np.unique(net.node_tree.query(xy)[1]).astype(np.int64)
-
-
-def run(args: argparse.Namespace, stages: Stages, ws: Workspace) -> dict[str, Any]:
-    """Every stage, then plan.json; returns plan.json's content and each stage's result
-    (``plan``, ``coverage``, ``points``, ``lines``)."""
-    import numpy as np
-
-    from geo.export import json_text, write_files
-    from planner.coverage import incidents_reached
-    from planner.demand import parse_slots, slot_of
-
-    mode = args.mode
-    cov = coverage.run(args, stages, ws, mode=mode)
-    pts_summary, staffed = points.run(args, stages, ws, mode=args.points_mode or mode)
-    line_args = argparse.Namespace(**{**vars(args), "count": args.line_count})
-    line_summary, line_frame = lines.run(
-        line_args, stages, ws, mode=args.lines_mode or mode, points=staffed
-    )
-
-    # what the night's points and lines add to the posts' response coverage
-    _, net = ws.network(mode)
-    inc = ws.snapped_incidents(mode)
-    post_nodes = ws.snapped_posts(mode)["node"].to_numpy(dtype=np.int64)
-    minutes = args.response_min
-    slots = parse_slots(args.slots)
-    slot = slot_of(inc["time"], slots)
-
-    def gains() -> list[dict[str, Any]]:
-        rows = []
-        for s, sl in enumerate(slots):
-            mine = inc[slot == s]
-            cps = _nearest_nodes(net, staffed[staffed["slot_index"] == s])
-            lns = _nearest_nodes(net, line_frame[line_frame["slot_index"] == s])
-            shares = {}
-            for name, nodes in (
-                ("posts", post_nodes),
-                ("posts_points", np.concatenate([post_nodes, cps])),
-                ("posts_points_lines", np.concatenate([post_nodes, cps, lns])),
-            ):
-                hit = incidents_reached(net, nodes, mine, limit_s=minutes * 60.0)
-                shares[name] = float(hit.mean()) if len(hit) else 0.0
-            rows.append({"slot": sl.label, "incidents": int(len(mine)), **shares})
-        return rows
-
-    per_slot = stages.run(f"{minutes:g}-minute coverage with points and lines", gains)
-    n = sum(r["incidents"] for r in per_slot)
-
-    def night(key: str) -> float:
-        return sum(r[key] * r["incidents"] for r in per_slot) / n if n else 0.0
-
-    doc = {
-        "files": {
-            "coverage": "coverage.json",
-            "blind_spots": "blind_spots.geojson",
-            "isochrones": "isochrones.geojson",
-            "road_minutes": "road_minutes.geojson",
-            "posts": "posts.geojson",
-            "control_points": "control_points.geojson",
-            "points": "points.json",
-            "incidents": "incidents.geojson",
-            "patrol_lines": "patrol_lines.geojson",
-            "lines": "lines.json",
-            "gpx": "gpx/",
-        },
-        "modes": {
-            "coverage": mode,
-            "points": args.points_mode or mode,
-            "lines": args.lines_mode or mode,
-        },
-        "coverage": [
-            {"minutes": t.minutes, "road_share": t.road_share, "incident_share": t.incident_share}
-            for t in cov.thresholds
-        ],
-        "points": {
-            k: pts_summary[k]
-            for k in ("count", "objective", "bound", "gap", "hit_rate", "pai", "pai_road")
-        },
-        "lines": line_summary["quality"],
-        "response_minutes": minutes,
-        "night_coverage": {
-            "posts": night("posts"),
-            "posts_points": night("posts_points"),
-            "posts_points_lines": night("posts_points_lines"),
-        },
-        "night_coverage_note": "share of the night's incidents reached within response_minutes "
-        "by car from the posts, plus the staffed control points, plus any place on the slot's "
-        "patrol lines (a patrol somewhere on its line, taken where it is nearest: an upper "
-        "bound for the lines)",
-        "slots": per_slot,
-    }
-    stages.run("writing plan.json", lambda: write_files(args.out, {"plan.json": json_text(doc)}))
-    return {"plan": doc, "coverage": cov, "points": pts_summary, "lines": line_summary}
-
-
 def print_plan(doc: dict[str, Any]) -> None:
     nc = doc["night_coverage"]
     m = doc["response_minutes"]
@@ -152,9 +53,9 @@ def print_plan(doc: dict[str, Any]) -> None:
 
 
 def cmd(args: argparse.Namespace) -> int:
+    job = Job.from_args(args)
     stages = Stages(quiet=args.quiet)
-    ws = Workspace(args, stages)
-    print_plan(run(args, stages, ws)["plan"])
+    print_plan(run(job, stages, Workspace(job, stages))["plan"])
     print(f"plan in {Path(args.out)}/ (plan.json ties the files)")
     return 0
 
@@ -200,7 +101,6 @@ def demo_maps(out: Path) -> list[str]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cli.main import build_parser
     from data.demo import DEMO_SEED, DEMO_TIMEZONE, build_demo
 
     out = Path(args.out)
@@ -209,17 +109,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     files = stages.run("building the demo district", lambda: build_demo(out / "inputs", seed=seed))
     for n in files.notes:
         stages.note(n)
-    plan_args = build_parser().parse_args(
-        ["plan", "--network", str(files.network), "--posts", str(files.posts),
-         "--incidents", str(files.incidents), "--timezone", DEMO_TIMEZONE,
-         "--points-mode", "walk", "--lines-mode", "walk",
-         "--points", "6", "--cover-m", "120", "--spacing-m", "150", "--bandwidth-m", "50",
-         "--staffing", "3,4,5,6,6,6,5,4", "--exact-limit-s", "10",
-         "--lines", "3", "--min-km", "1.5", "--max-km", "3", "--response-min", "1",
-         "--out", str(out)]
+    job = Job(
+        network=str(files.network), posts=str(files.posts), incidents=str(files.incidents),
+        timezone=DEMO_TIMEZONE, points_mode="walk", lines_mode="walk",
+        count=6, cover_m=120.0, spacing_m=150.0, bandwidth_m=50.0, staffing="3,4,5,6,6,6,5,4",
+        exact_limit_s=10.0, line_count=3, min_km=1.5, max_km=3.0, response_min=1.0,
+        out=str(out),
     )  # fmt: skip
-    plan_args.quiet = args.quiet
-    done = run(plan_args, stages, Workspace(plan_args, stages))
+    done = run(job, stages, Workspace(job, stages))
     print("Demo district: Helsinki centre (OpenStreetMap), incidents SYNTHETIC")
     print("\n== 1/3/5-minute response coverage from the posts (drive network)")
     coverage.print_table(done["coverage"])
