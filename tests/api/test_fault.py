@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
-import pytest
 
 from api.runner import INTERRUPTED
 from api.security import create_key
 from api.storage import Storage
 from tests.api.conftest import FAST_PLAN
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PATROL_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
-    code = (
-        "import uvicorn; from api.main import create_app; "
-        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}")
-        time.sleep(0.2)
-    proc.kill()
-    pytest.fail("server did not start")
+from tests.api.live import free_port, serve
 
 
 def _wait(client: httpx.Client, pid: str, statuses: set[str], timeout_s: float = 90) -> dict:
@@ -63,9 +29,9 @@ def test_sigkill_during_a_plan(tmp_path, city):
     data = tmp_path / "data"
     shutil.copytree(city.posts_path.parent, data / "demo")  # no demo rebuild
     key = create_key(Storage(data / "patrol.db"), name="fault").key
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = _start(data, port)
+    proc = serve(data, port)
     try:
         with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as c:
             first = c.post("/v1/plans", json=FAST_PLAN).json()["id"]
@@ -80,7 +46,7 @@ def test_sigkill_during_a_plan(tmp_path, city):
             assert c.get(f"/v1/plans/{second}").json()["status"] == "running"
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-        proc = _start(data, port)
+        proc = serve(data, port)
         with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as c:
             again = c.get(f"/v1/plans/{first}").json()
             assert again["status"] == "done" and again["summary"] == done["summary"]

@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,15 +13,8 @@ import pytest
 
 from api.runner import INTERRUPTED
 from api.storage import Storage
+from tests.api.live import free_port, serve
 from tests.api.test_dispatch import _points_on_network
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -41,27 +31,6 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _serve(data: Path, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "PATROL_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)}
-    code = (
-        "import sys; from cli.main import main; "
-        f"sys.exit(main(['serve', '--port', '{port}', '--workers', '{workers}']))"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}")
-        time.sleep(0.2)
-    proc.kill()
-    pytest.fail("server did not start")
-
-
 @pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc").is_dir(), reason="Linux only")
 def test_two_workers_answer_and_stop_together(tmp_path, city):
     data = tmp_path / "data"
@@ -70,8 +39,8 @@ def test_two_workers_answer_and_stop_together(tmp_path, city):
     storage = Storage(data / "patrol.db")
     storage.create_plan("left-running", {"k": 1})
     storage.set_progress("left-running", 0.5, "points")
-    port = _free_port()
-    proc = _serve(data, port, workers=2)
+    port = free_port()
+    proc = serve(data, port, workers=2)
     try:
         workers = _children(proc.pid)
         assert len(workers) == 2
@@ -105,8 +74,8 @@ def _zombie(pid: int) -> bool:
 def test_sigterm_stops_every_worker_cleanly(tmp_path, city):
     data = tmp_path / "data"
     shutil.copytree(city.posts_path.parent, data / "demo")
-    port = _free_port()
-    proc = _serve(data, port, workers=2)
+    port = free_port()
+    proc = serve(data, port, workers=2)
     workers = _children(proc.pid)
     assert len(workers) == 2
     proc.send_signal(signal.SIGTERM)
