@@ -77,7 +77,8 @@ def snap_to_segments(
     distance[idx[0]] = dist
     fraction = shapely.line_locate_point(net.seg_geometry[segment], points, normalized=True)
     # a zero-length segment gives NaN: any position on it is the same place
-    fraction = np.nan_to_num(np.clip(fraction, 0.0, 1.0), nan=0.0)
+    fraction = np.clip(fraction, 0.0, 1.0)
+    fraction[np.isnan(fraction)] = 0.0
     return segment, fraction, distance
 
 

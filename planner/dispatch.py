@@ -168,7 +168,7 @@ class Dispatcher:
         if not (np.isfinite(x) and np.isfinite(y)):
             msg = f"point ({lon:g}, {lat:g}) cannot be placed in the network's CRS"
             raise InputError(msg)
-        seg, frac, dist = snap_to_segments(np.array([shapely.Point(x, y)]), self.net)
+        seg, frac, dist = snap_to_segments(shapely.points([x], [y]), self.net)
         if not dist[0] <= self.max_snap_m:
             msg = (
                 f"point ({lon:g}, {lat:g}) lies outside the network's area: the nearest road is "
@@ -343,4 +343,8 @@ class _EdgeVertices:
         )
         # from the segment's start through the vertices before the cut, or from its end back
         piece = np.arange(a, a + j) if to_start else np.arange(b - 1, a + j - 1, -1)
-        return np.vstack([self.lonlat[idx], self.lonlat[piece], point[None, :]])
+        out = np.empty((len(idx) + len(piece) + 1, 2))
+        out[: len(idx)] = self.lonlat[idx]
+        out[len(idx) : -1] = self.lonlat[piece]
+        out[-1] = point
+        return out
