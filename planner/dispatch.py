@@ -238,9 +238,8 @@ class Dispatcher:
         return self._step_edge[np.searchsorted(self._step_keys, steps)]
 
     def _route(
-        self, source: int, row: int | None, eta_s: float, to_u: bool, loc: Location,
-        search: object,
-    ) -> tuple[float, list[list[float]]]:  # fmt: skip
+        self, source: int, row: int | None, to_u: bool, loc: Location, search: object
+    ) -> tuple[float, list[list[float]]]:
         """Length (m) and lon/lat geometry of a way from node ``source`` to ``loc``."""
         net = self.net
         edges = self._edge_path(source, row, to_u, loc, search)
@@ -257,7 +256,7 @@ class Dispatcher:
     def route(self, i: int, eta_s: float, to_u: bool, loc: Location, search: object) -> Route:
         """Post ``i``'s route to ``loc`` with its ETA, length and geometry (lon/lat)."""
         row = int(self._post_row[i]) if self._table is not None else None
-        distance, coords = self._route(int(self.post_nodes[i]), row, eta_s, to_u, loc, search)
+        distance, coords = self._route(int(self.post_nodes[i]), row, to_u, loc, search)
         return Route(i, self.post_ids[i], self.post_names[i], float(eta_s), distance, coords)
 
     def nearest(
@@ -290,7 +289,7 @@ class Dispatcher:
             else:
                 assert points is not None and p_from_u is not None
                 distance, coords = self._route(
-                    int(points.nodes[i]), None, eta, bool(p_from_u[i]), loc, p_search
+                    int(points.nodes[i]), None, bool(p_from_u[i]), loc, p_search
                 )
                 routes.append(
                     Route(i, points.ids[i], points.names[i], eta, distance, coords, "control_point")
