@@ -9,8 +9,10 @@ expiry time, so a link opens one map of one plan until it expires.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -114,8 +116,12 @@ def link_secret(configured: str | None, data_dir: Path) -> bytes:
     path = data_dir / "map_link.secret"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
         tmp.write_text(secrets.token_hex(32))
         tmp.chmod(0o600)
-        tmp.replace(path)
+        # link, not replace: of processes starting together, the first one's secret stays and
+        # every process reads that one (a replace could leave two workers with two secrets)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
     return path.read_text().strip().encode()

@@ -79,6 +79,7 @@ def run(
     from api.city import City, load_city
     from api.config import Settings
     from api.main import create_app, mark_interrupted_plans
+    from api.security import link_secret
     from api.storage import Storage
 
     assert isinstance(settings, Settings)
@@ -90,6 +91,7 @@ def run(
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     mark_interrupted_plans(Storage(settings.database))
+    link_secret(settings.map_link_secret, settings.data_dir)  # one secret for every worker
     loaded = city or load_city(settings)
     loaded.dispatcher.prepare_thread()  # projections made before the fork, not in each worker
     sock = _bind(host, port)

@@ -84,3 +84,24 @@ def test_sigterm_stops_every_worker_cleanly(tmp_path, city):
     while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
         time.sleep(0.1)
     assert not any(Path(f"/proc/{w}").exists() and not _zombie(w) for w in workers)
+
+
+def test_workers_starting_together_share_one_link_secret(tmp_path):
+    """Map links signed by one worker must open on another: the generated secret is one."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from api.security import link_secret
+
+    for attempt in range(5):
+        folder = tmp_path / str(attempt)
+        barrier = Barrier(8)
+
+        def start(_: int, folder: Path = folder, barrier: Barrier = barrier) -> bytes:
+            barrier.wait()
+            return link_secret(None, folder)
+
+        with ThreadPoolExecutor(8) as pool:
+            secrets = set(pool.map(start, range(8)))
+        assert len(secrets) == 1
+        assert [p.name for p in folder.iterdir()] == ["map_link.secret"]
