@@ -1,9 +1,11 @@
 """``patrol serve [--host H] [--port P] [--workers N]``: the API under uvicorn.
 
 With one worker, uvicorn serves the app in this process. With more, the process loads the city
-once, binds the socket, marks interrupted plans failed, then forks the workers: they share the
-loaded network copy-on-write (no worker loads it again) and accept on the same socket, so
-dispatch questions spread over the cores. Each worker computes plans of its own; every plan
+once, binds the sockets, marks interrupted plans failed, then forks the workers: they share the
+loaded network copy-on-write (no worker loads it again). Each worker listens on a socket of its
+own bound to the same port with SO_REUSEPORT, so the kernel spreads connections evenly over
+them (one shared socket lets the first worker to wake take most keep-alive connections, and
+its clients queue while the other core idles); without SO_REUSEPORT they share one socket. Each worker computes plans of its own; every plan
 lives in the shared SQLite database, so any worker answers for any plan. If a worker dies,
 the others are stopped and the command exits non-zero: the next start (by a supervisor) then
 marks the plans that were running failed, as after any crash.
@@ -53,14 +55,30 @@ def cmd(args: argparse.Namespace) -> int:
     return run(settings, host=args.host, port=args.port, workers=workers)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def _bind_workers(host: str, port: int, workers: int) -> list[socket.socket]:
+    """One listening socket per worker on ``host:port`` (SO_REUSEPORT), or one shared."""
+    if hasattr(socket, "SO_REUSEPORT"):
+        try:
+            first = _bind(host, port, reuse_port=True)
+        except OSError:
+            pass
+        else:
+            # bound to the port the first one got (``port`` may be 0)
+            actual = first.getsockname()[1]
+            return [first] + [_bind(host, actual, reuse_port=True) for _ in range(workers - 1)]
+    return [_bind(host, port)] * workers
 
 
 def run(
@@ -94,15 +112,17 @@ def run(
     link_secret(settings.map_link_secret, settings.data_dir)  # one secret for every worker
     loaded = city or load_city(settings)
     loaded.dispatcher.prepare_thread()  # projections made before the fork, not in each worker
-    sock = _bind(host, port)
+    sockets = _bind_workers(host, port, workers)
     print(f"patrol serve: http://{host}:{port} with {workers} workers", file=sys.stderr)
     children: list[int] = []
-    for _ in range(workers):
+    for sock in sockets:
         pid = os.fork()
         if pid == 0:  # a worker
             code = 1
             try:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                for other in set(sockets) - {sock}:
+                    other.close()  # the other workers' listeners
                 app = create_app(settings, city=loaded, mark_interrupted=False)
                 config = uvicorn.Config(app, log_level=log_level, access_log=access_log)
                 uvicorn.Server(config).run(sockets=[sock])
@@ -112,6 +132,8 @@ def run(
             finally:
                 os._exit(code)
         children.append(pid)
+    for sock in set(sockets):
+        sock.close()  # the workers hold them now
 
     stopping = False
 
@@ -136,5 +158,4 @@ def run(
             print(f"patrol serve: worker {pid} exited ({code}); stopping", file=sys.stderr)
             status = 1
             stop(signal.SIGTERM, None)
-    sock.close()
     return status
