@@ -21,6 +21,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from geo.errors import CRSError
+from maps._chains import chain_lines
 
 WGS84 = "EPSG:4326"
 
@@ -149,7 +150,8 @@ def feature_collection(
     min_hole_m2
         Holes of polygons smaller than this are dropped (the blocks inside an isochrone).
     merge_lines
-        Join touching line pieces first (fewer repeated vertices in big road layers).
+        Join line pieces into long strokes across crossings first (see
+        :func:`maps._chains.chain_lines`): big road layers draw in a fraction of the parts.
     precision
         Decimals kept in coordinates (5: about 1 m).
     encode
@@ -167,8 +169,7 @@ def feature_collection(
         metric = frame if frame.crs.is_projected else frame.to_crs(frame.estimate_utm_crs())
         geoms = metric.geometry.to_numpy().copy()
         if merge_lines:
-            lines = keep & (shapely.get_type_id(geoms) == 5)  # MultiLineString
-            geoms[lines] = shapely.line_merge(geoms[lines])
+            geoms[keep] = chain_lines(geoms[keep])
         if min_hole_m2 > 0:
             geoms[keep] = _drop_holes(geoms[keep], min_hole_m2)
         if simplify_m > 0:
