@@ -511,6 +511,28 @@ class SlotSelector(MacroElement):
         self.initial = int(initial)
 
 
+class InitialView(MacroElement):
+    """Show ``bounds`` ([[south, west], [north, east]]) at once, with no animation.
+
+    Add it right after the map, before the layers: Leaflet then projects and draws every layer
+    once, at the zoom it is shown at. folium's ``fit_bounds`` runs after the layers, and its
+    animated zoom projected and drew the whole city a second time (a second of load time).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds_json }}, {animate: false});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: Sequence[Sequence[float]]) -> None:
+        super().__init__()
+        self._name = "PatrolInitialView"
+        self.bounds_json = js_json([[float(v) for v in corner] for corner in bounds])
+
+
 class RawHtml(Element):
     """Ready-made HTML, not run through the template engine (user text may hold braces)."""
 

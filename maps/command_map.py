@@ -24,6 +24,7 @@ from maps._layers import (
     OSM,
     TOP_PANE,
     GeoJsonLayer,
+    InitialView,
     PageSetup,
     Panel,
     SlotSelector,
@@ -396,6 +397,7 @@ def command_map(
         osm_label=t["tiles_osm"],
     )
     PageSetup(extra_css=extra_css).add_to(m)
+    InitialView([[south, west], [north, east]]).add_to(m)
 
     iso = _isochrone_group(layers, t, simplify_m=iso_simplify_m)
     if iso is not None:
@@ -476,5 +478,4 @@ def command_map(
     Panel(_summary_html(layers, t), position="topleft", css_class="patrol-summary").add_to(m)
     Panel(_legend_html(t, bands, has_lines), position="bottomleft").add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds([[south, west], [north, east]])
     return use_local_assets(m, assets=assets)
