@@ -15,9 +15,12 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
 from folium.map import Layer
+from folium.plugins import HeatMap
 from folium.template import Template
 
 from geo.errors import CRSError
@@ -197,8 +200,26 @@ def feature_collection(
     return {"type": "FeatureCollection", "features": features}
 
 
+def data_block(element_id: str, data_json: str) -> Element:
+    """``<script type="application/json">`` holding data for the page's scripts.
+
+    The browser does not run it: its text waits until a layer reads it with ``patrolData``
+    (``JSON.parse``, much faster than running the same data as a JavaScript literal), or for
+    ever if that layer is never shown. Not run through the template engine (see :class:`RawHtml`);
+    ``data_json`` comes from :func:`js_json`, so it holds no ``<`` that could end the element.
+    """
+    return RawHtml(
+        f'<script type="application/json" class="patrol-data" id="{element_id}">{data_json}'
+        "</script>\n"
+    )
+
+
 class GeoJsonLayer(Layer):
     """One ``L.geoJson`` layer with one fixed style, optional popups and point markers.
+
+    The FeatureCollection goes into the page as a JSON data block (see :func:`data_block`);
+    the layer is built from it when the page runs, or when first shown inside a
+    :class:`LazyLayer`.
 
     Parameters
     ----------
@@ -226,28 +247,7 @@ class GeoJsonLayer(Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(patrolDecode({{ this.data_json }}), {
-            style: function () { return {{ this.style_json }}; },
-            {%- if this.pane %}
-            pane: {{ this.pane_json }},
-            {%- endif %}
-            interactive: {{ this.interactive_json }},
-            pointToLayer: function (feature, latlng) {
-                return patrolPoint(feature, latlng, {{ this.points_json }}, {{ this.style_json }},
-                                   {{ this.pane_json }});
-            },
-            onEachFeature: function (feature, layer) {
-                {%- if this.popup %}
-                layer.bindPopup(function () {
-                    return patrolPopup(feature.properties, {{ this.popup_json }},
-                                       {{ this.popup_title_json }});
-                }, {maxWidth: 320});
-                {%- endif %}
-                {%- if this.tooltip %}
-                layer.bindTooltip(String(feature.properties[{{ this.tooltip_json }}]));
-                {%- endif %}
-            }
-        });
+        var {{ this.get_name() }} = {{ this.js_expression(this.get_name() + "_data") }};
         {% endmacro %}
         """
     )
@@ -268,21 +268,117 @@ class GeoJsonLayer(Layer):
     ) -> None:
         super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "PatrolGeoJson"
-        self.pane = pane
-        self.pane_json = js_json(pane)
         if points not in ("circle", "arrow", "label", "hidden"):
             msg = f"points: expected circle, arrow, label or hidden, got {points!r}"
             raise ValueError(msg)
         self.data_json = js_json(data)
         self.n_features = len(data.get("features", []))
-        self.style_json = js_json(dict(style))
-        self.points_json = js_json(points)
-        self.popup = [list(p) for p in popup]
-        self.popup_json = js_json(self.popup)
-        self.popup_title_json = js_json(popup_title)
-        self.tooltip = tooltip
-        self.tooltip_json = js_json(tooltip)
-        self.interactive_json = js_json(bool(popup or tooltip))
+        self.options_json = js_json(
+            {
+                "style": dict(style),
+                "points": points,
+                "popup": [list(p) for p in popup],
+                "popupTitle": popup_title,
+                "tooltip": tooltip,
+                "pane": pane,
+                "interactive": bool(popup or tooltip),
+            }
+        )
+
+    def js_expression(self, data_id: str) -> str:
+        """JavaScript that builds the layer from the data block ``data_id``."""
+        return f"patrolGeoJson(patrolData({js_json(data_id)}), {self.options_json})"
+
+    def render(self, **kwargs: Any) -> None:
+        name = self.get_name() + "_data"
+        self.get_root().html.add_child(data_block(name, self.data_json), name=name)
+        super().render(**kwargs)
+
+
+class HeatData:
+    """Incident heat (Leaflet.heat) for a :class:`LazyLayer`: built only when first shown.
+
+    Parameters
+    ----------
+    points
+        ``[lat, lon, weight]`` rows (EPSG:4326), rounded to 5 decimals (about 1 m).
+    radius, blur, min_opacity
+        Leaflet.heat's options (pixels, pixels, 0-1).
+    """
+
+    default_js = HeatMap.default_js  # folium's name for the plugin; maps.assets ships it
+
+    def __init__(
+        self, points: npt.ArrayLike, *, radius: int, blur: int, min_opacity: float
+    ) -> None:
+        rows = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        if not np.isfinite(rows).all():
+            msg = "heat: points must be finite [lat, lon, weight] rows"
+            raise ValueError(msg)
+        self.data_json = js_json(np.round(rows, 5).tolist())
+        self.options_json = js_json(
+            {"radius": radius, "blur": blur, "minOpacity": min_opacity, "maxZoom": 18}
+        )
+
+    def js_expression(self, data_id: str) -> str:
+        return f"L.heatLayer(patrolData({js_json(data_id)}), {self.options_json})"
+
+
+class LazyLayer(JSCSSMixin, Layer):
+    """A layer whose parts are built in the page only when it is first shown.
+
+    Their data waits in JSON data blocks until then, so the layers of the night's other slots
+    cost the page nothing at load but reading the text. Works with the layer control and the
+    slot selector like any layer.
+
+    Parameters
+    ----------
+    parts
+        :class:`GeoJsonLayer` (not added to a map) and :class:`HeatData` objects.
+    name
+        Its name in the layer control.
+    show
+        Shown (so built) when the page opens.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new PatrolLazy(function () {
+            return [
+            {%- for expression in this.expressions() %}
+                {{ expression }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+            ];
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        parts: Sequence[GeoJsonLayer | HeatData],
+        *,
+        name: str,
+        show: bool = True,
+        control: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "PatrolLazy"
+        self.parts = list(parts)
+        self.default_js = [js for p in self.parts for js in getattr(p, "default_js", [])]
+
+    def _data_ids(self) -> list[str]:
+        return [f"{self.get_name()}_{i}" for i in range(len(self.parts))]
+
+    def expressions(self) -> list[str]:
+        return [p.js_expression(i) for p, i in zip(self.parts, self._data_ids(), strict=True)]
+
+    def render(self, **kwargs: Any) -> None:
+        html = self.get_root().html
+        for part, data_id in zip(self.parts, self._data_ids(), strict=True):
+            html.add_child(data_block(data_id, part.data_json), name=data_id)
+        super().render(**kwargs)
 
 
 _HELPERS = """
@@ -318,6 +414,42 @@ function patrolDecode(collection) {
     });
     return collection;
 }
+function patrolData(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+}
+function patrolGeoJson(data, o) {
+    var options = {
+        style: function () { return o.style; },
+        interactive: o.interactive,
+        pointToLayer: function (feature, latlng) {
+            return patrolPoint(feature, latlng, o.points, o.style, o.pane);
+        },
+        onEachFeature: function (feature, layer) {
+            if (o.popup.length) {
+                layer.bindPopup(function () {
+                    return patrolPopup(feature.properties, o.popup, o.popupTitle);
+                }, {maxWidth: 320});
+            }
+            if (o.tooltip) { layer.bindTooltip(String(feature.properties[o.tooltip])); }
+        }
+    };
+    if (o.pane) { options.pane = o.pane; }
+    return L.geoJson(patrolDecode(data), options);
+}
+var PatrolLazy = L.LayerGroup.extend({
+    initialize: function (build, options) {
+        L.LayerGroup.prototype.initialize.call(this, [], options);
+        this._build = build;
+    },
+    onAdd: function (map) {
+        if (this._build) {
+            var build = this._build;
+            this._build = null;
+            build().forEach(function (layer) { this.addLayer(layer); }, this);
+        }
+        L.LayerGroup.prototype.onAdd.call(this, map);
+    }
+});
 function patrolEscape(value) {
     return String(value).replace(/[&<>"']/g, function (c) {
         return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
