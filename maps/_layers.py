@@ -72,51 +72,104 @@ def to_wgs84(frame: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
     return frame if frame.crs == WGS84 else frame.to_crs(WGS84)
 
 
-def encode_coords(coords: np.ndarray, *, precision: int = 5) -> str:
-    """(lon, lat) pairs as an encoded polyline (Google's format: lat first, deltas, base64-ish).
+_CHUNK_LIMITS = np.array([1 << (5 * k) for k in range(1, 13)], dtype=np.int64)
 
-    About 5 characters a vertex instead of ~20 in JSON: big layers shrink by ~3/4. The page
-    decodes them with ``patrolDecode`` before Leaflet sees them.
+
+def encode_lines(coords: npt.ArrayLike, counts: npt.ArrayLike, *, precision: int = 5) -> list[str]:
+    """Runs of (lon, lat) rows, ``counts[i]`` rows each, as encoded polylines, all at once.
+
+    Google's format (lat first, deltas from the previous vertex, zig-zag, 5-bit chunks as
+    characters): about 5 characters a vertex instead of ~20 in JSON, so big layers shrink by
+    ~3/4. The page decodes them with ``patrolDecode`` before Leaflet sees them.
     """
-    q = np.round(np.asarray(coords, dtype=np.float64)[:, 1::-1] * 10**precision).astype(np.int64)
-    d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
-    z = np.where(d < 0, ~(d << 1), d << 1).tolist()
-    out = []
-    for v in z:
-        while v >= 0x20:
-            out.append(chr((0x20 | (v & 0x1F)) + 63))
-            v >>= 5
-        out.append(chr(v + 63))
-    return "".join(out)
+    counts = np.asarray(counts, dtype=np.int64)
+    xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    q = np.round(xy[:, ::-1] * 10**precision).astype(np.int64)
+    d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    starts = np.cumsum(counts) - counts
+    heads = starts[counts > 0]
+    d[heads] = q[heads]  # each line starts from (0, 0)
+    z = d.ravel()
+    z = np.where(z < 0, ~(z << 1), z << 1)
+    n = 1 + np.searchsorted(_CHUNK_LIMITS, z, side="right")  # 5-bit chunks of each value
+    first = np.cumsum(n) - n
+    k = np.arange(int(n.sum())) - np.repeat(first, n)
+    chunk = (np.repeat(z, n) >> (5 * k)) & 0x1F
+    chunk[k < np.repeat(n - 1, n)] |= 0x20  # more chunks follow
+    text = (chunk + 63).astype(np.uint8).tobytes().decode("ascii")
+    offset = np.concatenate([[0], np.cumsum(n)])
+    begin = offset[2 * starts].tolist()
+    stop = offset[2 * (starts + counts)].tolist()
+    return [text[a:b] for a, b in zip(begin, stop, strict=True)]
 
 
-def _encoded_geometry(geom: shapely.Geometry, precision: int) -> dict[str, Any]:
-    """``{"type": ..., "enc": ...}``: the coordinates of a (multi)line or polygon encoded."""
-    kind = geom.geom_type
-    if kind == "LineString":
-        enc: Any = encode_coords(shapely.get_coordinates(geom), precision=precision)
-    elif kind == "Polygon":
-        rings = [geom.exterior, *geom.interiors]
-        enc = [encode_coords(shapely.get_coordinates(r), precision=precision) for r in rings]
-    elif kind in ("MultiLineString", "MultiPolygon"):
-        parts = [_encoded_geometry(g, precision)["enc"] for g in geom.geoms]
-        enc = parts
-    else:
-        return json.loads(shapely.to_geojson(geom))
-    return {"type": kind, "enc": enc}
+def encode_coords(coords: npt.ArrayLike, *, precision: int = 5) -> str:
+    """(lon, lat) rows as one encoded polyline (see :func:`encode_lines`)."""
+    xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    return encode_lines(xy, [len(xy)], precision=precision)[0]
 
 
-def _drop_holes(geoms: np.ndarray, min_hole_m2: float) -> np.ndarray:
+_ENCODED_TYPES = {1: "LineString", 3: "Polygon", 5: "MultiLineString", 6: "MultiPolygon"}
+
+
+def _encoded_geometries(geoms: npt.NDArray[np.object_], precision: int) -> list[dict[str, Any]]:
+    """``{"type": ..., "enc": ...}`` of each (multi)line or polygon, its rings and lines as
+    encoded polylines (encoded all at once); other geometries as plain GeoJSON."""
+    types = shapely.get_type_id(geoms)
+    encoded = np.isin(types, list(_ENCODED_TYPES)) & ~shapely.is_empty(geoms)
+    parts, owner = shapely.get_parts(geoms[encoded], return_index=True)
+    is_poly = shapely.get_type_id(parts) == 3
+    rings, ring_part = shapely.get_rings(parts[is_poly], return_index=True)
+    pieces = np.concatenate([rings, parts[~is_poly]])
+    piece_part = np.concatenate([np.flatnonzero(is_poly)[ring_part], np.flatnonzero(~is_poly)])
+    order = np.argsort(piece_part, kind="stable")  # a polygon's rings stay exterior first
+    pieces, piece_part = pieces[order], piece_part[order]
+    texts = encode_lines(
+        shapely.get_coordinates(pieces), shapely.get_num_coordinates(pieces), precision=precision
+    )
+    per_part: list[Any] = [[] if p else None for p in is_poly.tolist()]
+    for part, text in zip(piece_part.tolist(), texts, strict=True):
+        if per_part[part] is None:
+            per_part[part] = text
+        else:
+            per_part[part].append(text)
+    per_geom: list[list[Any]] = [[] for _ in range(int(encoded.sum()))]
+    for geom, enc in zip(owner.tolist(), per_part, strict=True):
+        per_geom[geom].append(enc)
+    out: list[dict[str, Any]] = []
+    encs = iter(per_geom)
+    for g, kind, enc_ok in zip(geoms, types.tolist(), encoded.tolist(), strict=True):
+        if not enc_ok:
+            out.append(json.loads(shapely.to_geojson(g)))
+            continue
+        enc = next(encs)
+        single = kind in (1, 3)
+        out.append({"type": _ENCODED_TYPES[kind], "enc": enc[0] if single else enc})
+    return out
+
+
+def _drop_holes(geoms: npt.NDArray[np.object_], min_hole_m2: float) -> npt.NDArray[np.object_]:
     """Polygons without the holes smaller than ``min_hole_m2`` (metric CRS)."""
     out = geoms.copy()
-    for i, g in enumerate(geoms):
-        if g is None or g.geom_type not in ("Polygon", "MultiPolygon"):
-            continue
-        polys = []
-        for part in shapely.get_parts(g):
-            holes = [r for r in part.interiors if shapely.Polygon(r).area >= min_hole_m2]
-            polys.append(shapely.Polygon(part.exterior, holes))
-        out[i] = polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+    types = shapely.get_type_id(geoms)
+    poly = np.flatnonzero(np.isin(types, (3, 6)) & ~shapely.is_empty(geoms))
+    if len(poly) == 0:
+        return out
+    parts, owner = shapely.get_parts(geoms[poly], return_index=True)
+    full = ~shapely.is_empty(parts)
+    parts, owner = parts[full], owner[full]
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    exterior = np.ones(len(rings), dtype=bool)
+    exterior[1:] = ring_part[1:] != ring_part[:-1]
+    keep = exterior | (shapely.area(shapely.polygons(rings)) >= min_hole_m2)
+    polys = shapely.polygons(rings[keep], indices=ring_part[keep])
+    multi = shapely.multipolygons(polys, indices=owner)
+    n_parts = np.bincount(owner, minlength=len(poly))
+    first = np.cumsum(n_parts) - n_parts
+    done = n_parts > 0
+    out[poly[done]] = np.where(
+        (types[poly] == 3)[done], polys[np.minimum(first, len(polys) - 1)][done], multi[done]
+    )
     return out
 
 
@@ -186,16 +239,17 @@ def feature_collection(
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, precision))
     cols = [c for c in columns if c in frame.columns]
     records = frame[cols].to_dict("records") if cols else [{} for _ in range(len(frame))]
+    rows = np.flatnonzero(keep)
+    geometries = (
+        _encoded_geometries(geoms[rows], precision)
+        if encode
+        else [json.loads(shapely.to_geojson(g)) for g in geoms[rows]]
+    )
     features = []
-    for i in np.flatnonzero(keep):
+    for i, geometry in zip(rows.tolist(), geometries, strict=True):
         props = {k: plain(v) for k, v in records[i].items()}
         if extra:
             props.update({k: plain(v[i]) for k, v in extra.items()})
-        geometry = (
-            _encoded_geometry(geoms[i], precision)
-            if encode
-            else json.loads(shapely.to_geojson(geoms[i]))
-        )
         features.append({"type": "Feature", "properties": props, "geometry": geometry})
     return {"type": "FeatureCollection", "features": features}
 
