@@ -103,7 +103,9 @@ requestAnimationFrame(function () { requestAnimationFrame(function () {
     var labels = Array.from(document.querySelectorAll(
         ".leaflet-control-layers label")).map(function (s) { return s.textContent.trim(); });
     var box = document.querySelector(".leaflet-container").getBoundingClientRect();
+    var nav = performance.getEntriesByType("navigation")[0] || {};
     done({ready_ms: performance.now(), labels: labels,
+          dcl_ms: nav.domContentLoadedEventEnd || null,
           width: Math.round(box.width), height: Math.round(box.height),
           heap: (performance.memory || {}).usedJSHeapSize || null});
 }); });
@@ -158,7 +160,7 @@ class Browser:
             ready_ms=float(info["ready_ms"]),
             screenshot=shot,
             map_size=(int(info["width"]), int(info["height"])),
-            extra={"heap_bytes": info.get("heap")},
+            extra={"heap_bytes": info.get("heap"), "dcl_ms": info.get("dcl_ms")},
         )
 
     def run(self, script: str) -> object:

@@ -5,7 +5,8 @@ incidents in hourly night slots, 168 control points and 238 patrol lines per the
 drawn by :func:`maps.command_map.command_map` and loaded from 127.0.0.1 in headless Chromium.
 Patrol lines are FAKED as out-and-back shortest paths from a post or point (the line planner
 is not in yet): the map's size depends on their number and length, not on their quality.
-Budget: under 15 MB of HTML (before Leaflet's own files) and under 5 s to load.
+Budget: under 15 MB of HTML (before Leaflet's own files) and under 5 s to load, every one of
+``--loads`` loads (each in a fresh browser; the median and range are reported).
 
 Hook: ``add_parser(sub)`` adds the ``maps`` subcommand; ``run(args)`` runs it.
 """
@@ -68,6 +69,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     g.add_argument("--simplify-m", type=float, default=2.0, help="map simplification (m)")
     g.add_argument("--skip-browser", action="store_true", help="measure size only")
+    g.add_argument(
+        "--loads",
+        type=int,
+        default=5,
+        help="page loads, each in a fresh headless Chromium (default 5; median and range)",
+    )
     g.add_argument(
         "--keep", type=Path, default=None, help="keep the map, its assets and a screenshot here"
     )
@@ -204,21 +211,34 @@ def _plan_layers(net: Network, args: argparse.Namespace) -> tuple[Any, dict[str,
     return layers, facts
 
 
-def _browser_load(folder: Path, name: str) -> dict[str, Any]:
-    """Load the map in headless Chromium from 127.0.0.1 (the test suite's driver)."""
+def _browser_load(folder: Path, name: str, *, loads: int) -> dict[str, Any]:
+    """Load the map ``loads`` times, each in a fresh headless Chromium, from 127.0.0.1 (the
+    test suite's driver): median and range of the load time, and where it went in the page."""
     from bench.browser import Browser, find_chromium, serve
 
     if find_chromium() is None:
         return {"skipped": "chromium/chromedriver not installed"}
-    with serve(folder) as base, Browser(width=1600, height=1000) as browser:
-        report = browser.open(base + name, folder / "command.png")
-        return {
-            "load_s": report.load_s,
-            "ready_ms": report.ready_ms,
-            "errors": report.errors[:5],
-            "layers": len(report.layer_names),
-            "heap_mb": (report.extra.get("heap_bytes") or 0) / 1e6,
-        }
+    reports = []
+    with serve(folder) as base:
+        for _ in range(max(1, loads)):
+            with Browser(width=1600, height=1000) as browser:
+                reports.append(browser.open(base + name, folder / "command.png"))
+    load_s = [r.load_s for r in reports]
+    dcl_ms = [float(r.extra.get("dcl_ms") or 0.0) for r in reports]
+    ready_ms = [r.ready_ms for r in reports]
+    return {
+        "load_s": float(np.median(load_s)),
+        "load_s_min": min(load_s),
+        "load_s_max": max(load_s),
+        "load_s_all": [round(x, 3) for x in load_s],
+        # in the page: HTML read and its scripts run (layers built) by DOMContentLoaded; the
+        # rest, to the second animation frame, is mostly drawing the canvases
+        "scripts_done_ms": float(np.median(dcl_ms)),
+        "ready_ms": float(np.median(ready_ms)),
+        "errors": [e for r in reports for e in r.errors][:5],
+        "layers": len(reports[-1].layer_names),
+        "heap_mb": (reports[-1].extra.get("heap_bytes") or 0) / 1e6,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -242,14 +262,18 @@ def run(args: argparse.Namespace) -> int:
         load: dict[str, Any] = {"skipped": "--skip-browser"}
         if not args.skip_browser:
             with stage("headless Chromium load"):
-                load = _browser_load(folder, "command.html")
+                load = _browser_load(folder, "command.html", loads=args.loads)
     load_s = load.get("load_s")
     size_ok = html_mb < TARGET_HTML_MB
-    load_ok = None if load_s is None else (load_s < TARGET_LOAD_S and not load.get("errors"))
+    # every load under the target, not only the median
+    load_ok = None if load_s is None else (load["load_s_max"] < TARGET_LOAD_S
+                                           and not load.get("errors"))  # fmt: skip
+    load_text = "-" if load_s is None else (
+        f"{load_s:.2f} ({load['load_s_min']:.2f}-{load['load_s_max']:.2f})")  # fmt: skip
     body = [
         ("HTML size (MB, assets apart)", f"{html_mb:.2f}", f"< {TARGET_HTML_MB:g}",
          pass_fail(size_ok)),
-        ("load in headless Chromium (s)", "-" if load_s is None else f"{load_s:.2f}",
+        (f"load in headless Chromium (s), median (range) of {args.loads}", load_text,
          f"< {TARGET_LOAD_S:g}", pass_fail(load_ok)),
         ("build map (s)", f"{build_s:.2f}", "", "-"),
         ("write HTML (s)", f"{write_s:.2f}", "", "-"),

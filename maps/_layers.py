@@ -15,12 +15,16 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
 from folium.map import Layer
+from folium.plugins import HeatMap
 from folium.template import Template
 
 from geo.errors import CRSError
+from maps._chains import chain_lines
 
 WGS84 = "EPSG:4326"
 
@@ -68,51 +72,104 @@ def to_wgs84(frame: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
     return frame if frame.crs == WGS84 else frame.to_crs(WGS84)
 
 
-def encode_coords(coords: np.ndarray, *, precision: int = 5) -> str:
-    """(lon, lat) pairs as an encoded polyline (Google's format: lat first, deltas, base64-ish).
+_CHUNK_LIMITS = np.array([1 << (5 * k) for k in range(1, 13)], dtype=np.int64)
 
-    About 5 characters a vertex instead of ~20 in JSON: big layers shrink by ~3/4. The page
-    decodes them with ``patrolDecode`` before Leaflet sees them.
+
+def encode_lines(coords: npt.ArrayLike, counts: npt.ArrayLike, *, precision: int = 5) -> list[str]:
+    """Runs of (lon, lat) rows, ``counts[i]`` rows each, as encoded polylines, all at once.
+
+    Google's format (lat first, deltas from the previous vertex, zig-zag, 5-bit chunks as
+    characters): about 5 characters a vertex instead of ~20 in JSON, so big layers shrink by
+    ~3/4. The page decodes them with ``patrolDecode`` before Leaflet sees them.
     """
-    q = np.round(np.asarray(coords, dtype=np.float64)[:, 1::-1] * 10**precision).astype(np.int64)
-    d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
-    z = np.where(d < 0, ~(d << 1), d << 1).tolist()
-    out = []
-    for v in z:
-        while v >= 0x20:
-            out.append(chr((0x20 | (v & 0x1F)) + 63))
-            v >>= 5
-        out.append(chr(v + 63))
-    return "".join(out)
+    counts = np.asarray(counts, dtype=np.int64)
+    xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    q = np.round(xy[:, ::-1] * 10**precision).astype(np.int64)
+    d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    starts = np.cumsum(counts) - counts
+    heads = starts[counts > 0]
+    d[heads] = q[heads]  # each line starts from (0, 0)
+    z = d.ravel()
+    z = np.where(z < 0, ~(z << 1), z << 1)
+    n = 1 + np.searchsorted(_CHUNK_LIMITS, z, side="right")  # 5-bit chunks of each value
+    first = np.cumsum(n) - n
+    k = np.arange(int(n.sum())) - np.repeat(first, n)
+    chunk = (np.repeat(z, n) >> (5 * k)) & 0x1F
+    chunk[k < np.repeat(n - 1, n)] |= 0x20  # more chunks follow
+    text = (chunk + 63).astype(np.uint8).tobytes().decode("ascii")
+    offset = np.concatenate([[0], np.cumsum(n)])
+    begin = offset[2 * starts].tolist()
+    stop = offset[2 * (starts + counts)].tolist()
+    return [text[a:b] for a, b in zip(begin, stop, strict=True)]
 
 
-def _encoded_geometry(geom: shapely.Geometry, precision: int) -> dict[str, Any]:
-    """``{"type": ..., "enc": ...}``: the coordinates of a (multi)line or polygon encoded."""
-    kind = geom.geom_type
-    if kind == "LineString":
-        enc: Any = encode_coords(shapely.get_coordinates(geom), precision=precision)
-    elif kind == "Polygon":
-        rings = [geom.exterior, *geom.interiors]
-        enc = [encode_coords(shapely.get_coordinates(r), precision=precision) for r in rings]
-    elif kind in ("MultiLineString", "MultiPolygon"):
-        parts = [_encoded_geometry(g, precision)["enc"] for g in geom.geoms]
-        enc = parts
-    else:
-        return json.loads(shapely.to_geojson(geom))
-    return {"type": kind, "enc": enc}
+def encode_coords(coords: npt.ArrayLike, *, precision: int = 5) -> str:
+    """(lon, lat) rows as one encoded polyline (see :func:`encode_lines`)."""
+    xy = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    return encode_lines(xy, [len(xy)], precision=precision)[0]
 
 
-def _drop_holes(geoms: np.ndarray, min_hole_m2: float) -> np.ndarray:
+_ENCODED_TYPES = {1: "LineString", 3: "Polygon", 5: "MultiLineString", 6: "MultiPolygon"}
+
+
+def _encoded_geometries(geoms: npt.NDArray[np.object_], precision: int) -> list[dict[str, Any]]:
+    """``{"type": ..., "enc": ...}`` of each (multi)line or polygon, its rings and lines as
+    encoded polylines (encoded all at once); other geometries as plain GeoJSON."""
+    types = shapely.get_type_id(geoms)
+    encoded = np.isin(types, list(_ENCODED_TYPES)) & ~shapely.is_empty(geoms)
+    parts, owner = shapely.get_parts(geoms[encoded], return_index=True)
+    is_poly = shapely.get_type_id(parts) == 3
+    rings, ring_part = shapely.get_rings(parts[is_poly], return_index=True)
+    pieces = np.concatenate([rings, parts[~is_poly]])
+    piece_part = np.concatenate([np.flatnonzero(is_poly)[ring_part], np.flatnonzero(~is_poly)])
+    order = np.argsort(piece_part, kind="stable")  # a polygon's rings stay exterior first
+    pieces, piece_part = pieces[order], piece_part[order]
+    texts = encode_lines(
+        shapely.get_coordinates(pieces), shapely.get_num_coordinates(pieces), precision=precision
+    )
+    per_part: list[Any] = [[] if p else None for p in is_poly.tolist()]
+    for part, text in zip(piece_part.tolist(), texts, strict=True):
+        if per_part[part] is None:
+            per_part[part] = text
+        else:
+            per_part[part].append(text)
+    per_geom: list[list[Any]] = [[] for _ in range(int(encoded.sum()))]
+    for geom, enc in zip(owner.tolist(), per_part, strict=True):
+        per_geom[geom].append(enc)
+    out: list[dict[str, Any]] = []
+    encs = iter(per_geom)
+    for g, kind, enc_ok in zip(geoms, types.tolist(), encoded.tolist(), strict=True):
+        if not enc_ok:
+            out.append(json.loads(shapely.to_geojson(g)))
+            continue
+        enc = next(encs)
+        single = kind in (1, 3)
+        out.append({"type": _ENCODED_TYPES[kind], "enc": enc[0] if single else enc})
+    return out
+
+
+def _drop_holes(geoms: npt.NDArray[np.object_], min_hole_m2: float) -> npt.NDArray[np.object_]:
     """Polygons without the holes smaller than ``min_hole_m2`` (metric CRS)."""
     out = geoms.copy()
-    for i, g in enumerate(geoms):
-        if g is None or g.geom_type not in ("Polygon", "MultiPolygon"):
-            continue
-        polys = []
-        for part in shapely.get_parts(g):
-            holes = [r for r in part.interiors if shapely.Polygon(r).area >= min_hole_m2]
-            polys.append(shapely.Polygon(part.exterior, holes))
-        out[i] = polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+    types = shapely.get_type_id(geoms)
+    poly = np.flatnonzero(np.isin(types, (3, 6)) & ~shapely.is_empty(geoms))
+    if len(poly) == 0:
+        return out
+    parts, owner = shapely.get_parts(geoms[poly], return_index=True)
+    full = ~shapely.is_empty(parts)
+    parts, owner = parts[full], owner[full]
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    exterior = np.ones(len(rings), dtype=bool)
+    exterior[1:] = ring_part[1:] != ring_part[:-1]
+    keep = exterior | (shapely.area(shapely.polygons(rings)) >= min_hole_m2)
+    polys = shapely.polygons(rings[keep], indices=ring_part[keep])
+    multi = shapely.multipolygons(polys, indices=owner)
+    n_parts = np.bincount(owner, minlength=len(poly))
+    first = np.cumsum(n_parts) - n_parts
+    done = n_parts > 0
+    out[poly[done]] = np.where(
+        (types[poly] == 3)[done], polys[np.minimum(first, len(polys) - 1)][done], multi[done]
+    )
     return out
 
 
@@ -149,7 +206,8 @@ def feature_collection(
     min_hole_m2
         Holes of polygons smaller than this are dropped (the blocks inside an isochrone).
     merge_lines
-        Join touching line pieces first (fewer repeated vertices in big road layers).
+        Join line pieces into long strokes across crossings first (see
+        :func:`maps._chains.chain_lines`): big road layers draw in a fraction of the parts.
     precision
         Decimals kept in coordinates (5: about 1 m).
     encode
@@ -167,8 +225,7 @@ def feature_collection(
         metric = frame if frame.crs.is_projected else frame.to_crs(frame.estimate_utm_crs())
         geoms = metric.geometry.to_numpy().copy()
         if merge_lines:
-            lines = keep & (shapely.get_type_id(geoms) == 5)  # MultiLineString
-            geoms[lines] = shapely.line_merge(geoms[lines])
+            geoms[keep] = chain_lines(geoms[keep])
         if min_hole_m2 > 0:
             geoms[keep] = _drop_holes(geoms[keep], min_hole_m2)
         if simplify_m > 0:
@@ -182,22 +239,41 @@ def feature_collection(
     geoms = shapely.transform(geoms, lambda xy: np.round(xy, precision))
     cols = [c for c in columns if c in frame.columns]
     records = frame[cols].to_dict("records") if cols else [{} for _ in range(len(frame))]
+    rows = np.flatnonzero(keep)
+    geometries = (
+        _encoded_geometries(geoms[rows], precision)
+        if encode
+        else [json.loads(shapely.to_geojson(g)) for g in geoms[rows]]
+    )
     features = []
-    for i in np.flatnonzero(keep):
+    for i, geometry in zip(rows.tolist(), geometries, strict=True):
         props = {k: plain(v) for k, v in records[i].items()}
         if extra:
             props.update({k: plain(v[i]) for k, v in extra.items()})
-        geometry = (
-            _encoded_geometry(geoms[i], precision)
-            if encode
-            else json.loads(shapely.to_geojson(geoms[i]))
-        )
         features.append({"type": "Feature", "properties": props, "geometry": geometry})
     return {"type": "FeatureCollection", "features": features}
 
 
+def data_block(element_id: str, data_json: str) -> Element:
+    """``<script type="application/json">`` holding data for the page's scripts.
+
+    The browser does not run it: its text waits until a layer reads it with ``patrolData``
+    (``JSON.parse``, much faster than running the same data as a JavaScript literal), or for
+    ever if that layer is never shown. Not run through the template engine (see :class:`RawHtml`);
+    ``data_json`` comes from :func:`js_json`, so it holds no ``<`` that could end the element.
+    """
+    return RawHtml(
+        f'<script type="application/json" class="patrol-data" id="{element_id}">{data_json}'
+        "</script>\n"
+    )
+
+
 class GeoJsonLayer(Layer):
     """One ``L.geoJson`` layer with one fixed style, optional popups and point markers.
+
+    The FeatureCollection goes into the page as a JSON data block (see :func:`data_block`);
+    the layer is built from it when the page runs, or when first shown inside a
+    :class:`LazyLayer`.
 
     Parameters
     ----------
@@ -225,28 +301,7 @@ class GeoJsonLayer(Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(patrolDecode({{ this.data_json }}), {
-            style: function () { return {{ this.style_json }}; },
-            {%- if this.pane %}
-            pane: {{ this.pane_json }},
-            {%- endif %}
-            interactive: {{ this.interactive_json }},
-            pointToLayer: function (feature, latlng) {
-                return patrolPoint(feature, latlng, {{ this.points_json }}, {{ this.style_json }},
-                                   {{ this.pane_json }});
-            },
-            onEachFeature: function (feature, layer) {
-                {%- if this.popup %}
-                layer.bindPopup(function () {
-                    return patrolPopup(feature.properties, {{ this.popup_json }},
-                                       {{ this.popup_title_json }});
-                }, {maxWidth: 320});
-                {%- endif %}
-                {%- if this.tooltip %}
-                layer.bindTooltip(String(feature.properties[{{ this.tooltip_json }}]));
-                {%- endif %}
-            }
-        });
+        var {{ this.get_name() }} = {{ this.js_expression(this.get_name() + "_data") }};
         {% endmacro %}
         """
     )
@@ -267,21 +322,117 @@ class GeoJsonLayer(Layer):
     ) -> None:
         super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "PatrolGeoJson"
-        self.pane = pane
-        self.pane_json = js_json(pane)
         if points not in ("circle", "arrow", "label", "hidden"):
             msg = f"points: expected circle, arrow, label or hidden, got {points!r}"
             raise ValueError(msg)
         self.data_json = js_json(data)
         self.n_features = len(data.get("features", []))
-        self.style_json = js_json(dict(style))
-        self.points_json = js_json(points)
-        self.popup = [list(p) for p in popup]
-        self.popup_json = js_json(self.popup)
-        self.popup_title_json = js_json(popup_title)
-        self.tooltip = tooltip
-        self.tooltip_json = js_json(tooltip)
-        self.interactive_json = js_json(bool(popup or tooltip))
+        self.options_json = js_json(
+            {
+                "style": dict(style),
+                "points": points,
+                "popup": [list(p) for p in popup],
+                "popupTitle": popup_title,
+                "tooltip": tooltip,
+                "pane": pane,
+                "interactive": bool(popup or tooltip),
+            }
+        )
+
+    def js_expression(self, data_id: str) -> str:
+        """JavaScript that builds the layer from the data block ``data_id``."""
+        return f"patrolGeoJson(patrolData({js_json(data_id)}), {self.options_json})"
+
+    def render(self, **kwargs: Any) -> None:
+        name = self.get_name() + "_data"
+        self.get_root().html.add_child(data_block(name, self.data_json), name=name)
+        super().render(**kwargs)
+
+
+class HeatData:
+    """Incident heat (Leaflet.heat) for a :class:`LazyLayer`: built only when first shown.
+
+    Parameters
+    ----------
+    points
+        ``[lat, lon, weight]`` rows (EPSG:4326), rounded to 5 decimals (about 1 m).
+    radius, blur, min_opacity
+        Leaflet.heat's options (pixels, pixels, 0-1).
+    """
+
+    default_js = HeatMap.default_js  # folium's name for the plugin; maps.assets ships it
+
+    def __init__(
+        self, points: npt.ArrayLike, *, radius: int, blur: int, min_opacity: float
+    ) -> None:
+        rows = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        if not np.isfinite(rows).all():
+            msg = "heat: points must be finite [lat, lon, weight] rows"
+            raise ValueError(msg)
+        self.data_json = js_json(np.round(rows, 5).tolist())
+        self.options_json = js_json(
+            {"radius": radius, "blur": blur, "minOpacity": min_opacity, "maxZoom": 18}
+        )
+
+    def js_expression(self, data_id: str) -> str:
+        return f"L.heatLayer(patrolData({js_json(data_id)}), {self.options_json})"
+
+
+class LazyLayer(JSCSSMixin, Layer):
+    """A layer whose parts are built in the page only when it is first shown.
+
+    Their data waits in JSON data blocks until then, so the layers of the night's other slots
+    cost the page nothing at load but reading the text. Works with the layer control and the
+    slot selector like any layer.
+
+    Parameters
+    ----------
+    parts
+        :class:`GeoJsonLayer` (not added to a map) and :class:`HeatData` objects.
+    name
+        Its name in the layer control.
+    show
+        Shown (so built) when the page opens.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new PatrolLazy(function () {
+            return [
+            {%- for expression in this.expressions() %}
+                {{ expression }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+            ];
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        parts: Sequence[GeoJsonLayer | HeatData],
+        *,
+        name: str,
+        show: bool = True,
+        control: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "PatrolLazy"
+        self.parts = list(parts)
+        self.default_js = [js for p in self.parts for js in getattr(p, "default_js", [])]
+
+    def _data_ids(self) -> list[str]:
+        return [f"{self.get_name()}_{i}" for i in range(len(self.parts))]
+
+    def expressions(self) -> list[str]:
+        return [p.js_expression(i) for p, i in zip(self.parts, self._data_ids(), strict=True)]
+
+    def render(self, **kwargs: Any) -> None:
+        html = self.get_root().html
+        for part, data_id in zip(self.parts, self._data_ids(), strict=True):
+            html.add_child(data_block(data_id, part.data_json), name=data_id)
+        super().render(**kwargs)
 
 
 _HELPERS = """
@@ -317,6 +468,42 @@ function patrolDecode(collection) {
     });
     return collection;
 }
+function patrolData(id) {
+    return JSON.parse(document.getElementById(id).textContent);
+}
+function patrolGeoJson(data, o) {
+    var options = {
+        style: function () { return o.style; },
+        interactive: o.interactive,
+        pointToLayer: function (feature, latlng) {
+            return patrolPoint(feature, latlng, o.points, o.style, o.pane);
+        },
+        onEachFeature: function (feature, layer) {
+            if (o.popup.length) {
+                layer.bindPopup(function () {
+                    return patrolPopup(feature.properties, o.popup, o.popupTitle);
+                }, {maxWidth: 320});
+            }
+            if (o.tooltip) { layer.bindTooltip(String(feature.properties[o.tooltip])); }
+        }
+    };
+    if (o.pane) { options.pane = o.pane; }
+    return L.geoJson(patrolDecode(data), options);
+}
+var PatrolLazy = L.LayerGroup.extend({
+    initialize: function (build, options) {
+        L.LayerGroup.prototype.initialize.call(this, [], options);
+        this._build = build;
+    },
+    onAdd: function (map) {
+        if (this._build) {
+            var build = this._build;
+            this._build = null;
+            build().forEach(function (layer) { this.addLayer(layer); }, this);
+        }
+        L.LayerGroup.prototype.onAdd.call(this, map);
+    }
+});
 function patrolEscape(value) {
     return String(value).replace(/[&<>"']/g, function (c) {
         return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
@@ -508,6 +695,28 @@ class SlotSelector(MacroElement):
         self.title_json = js_json(title)
         self.all_json = js_json(all_label)
         self.initial = int(initial)
+
+
+class InitialView(MacroElement):
+    """Show ``bounds`` ([[south, west], [north, east]]) at once, with no animation.
+
+    Add it right after the map, before the layers: Leaflet then projects and draws every layer
+    once, at the zoom it is shown at. folium's ``fit_bounds`` runs after the layers, and its
+    animated zoom projected and drew the whole city a second time (a second of load time).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds_json }}, {animate: false});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: Sequence[Sequence[float]]) -> None:
+        super().__init__()
+        self._name = "PatrolInitialView"
+        self.bounds_json = js_json([[float(v) for v in corner] for corner in bounds])
 
 
 class RawHtml(Element):

@@ -16,7 +16,6 @@ import folium
 import numpy as np
 import shapely
 from branca.element import Element
-from folium.plugins import HeatMap
 
 from geo.errors import InputError
 from geo.plan_layers import PlanLayers
@@ -24,6 +23,9 @@ from maps._layers import (
     OSM,
     TOP_PANE,
     GeoJsonLayer,
+    HeatData,
+    InitialView,
+    LazyLayer,
     PageSetup,
     Panel,
     SlotSelector,
@@ -396,6 +398,7 @@ def command_map(
         osm_label=t["tiles_osm"],
     )
     PageSetup(extra_css=extra_css).add_to(m)
+    InitialView([[south, west], [north, east]]).add_to(m)
 
     iso = _isochrone_group(layers, t, simplify_m=iso_simplify_m)
     if iso is not None:
@@ -414,27 +417,22 @@ def command_map(
     groups: list[list[Element]] = []
     has_lines = bool(len(layers.patrol_lines))
     for i, slot in enumerate(slots):
+        # the other slots' layers are built in the page only when first shown
         members: list[Element] = []
         if len(incidents) and "slot" in incidents:
             sub = incidents[incidents["slot"] == slot]
             weight = sub["weight"].to_numpy(float) if "weight" in sub else np.ones(len(sub))
-            data = np.column_stack(
-                [sub.geometry.y.round(5), sub.geometry.x.round(5), weight]
-            ).tolist()
-            if data:
-                heat = HeatMap(
-                    data,
+            if len(sub):
+                data = np.column_stack([sub.geometry.y, sub.geometry.x, weight])
+                heat = LazyLayer(
+                    [HeatData(data, radius=heat_radius, blur=12, min_opacity=0.3)],
                     name=t["heat"].format(slot=slot),
-                    radius=heat_radius,
-                    blur=12,
-                    min_opacity=0.3,
                     show=i == initial,
                 )
                 heat.add_to(m)
                 members.append(heat)
         points, lines = slot_feature_collections(layers, slot, t, simplify_m=simplify_m)
-        group = folium.FeatureGroup(name=t["slot_layer"].format(slot=slot), show=i == initial)
-        GeoJsonLayer(
+        line_layer = GeoJsonLayer(
             lines,
             name=f"lines {slot}",
             style=LINE_STYLE,
@@ -451,8 +449,8 @@ def command_map(
             popup_title="line_id",
             control=False,
             pane=TOP_PANE,
-        ).add_to(group)
-        GeoJsonLayer(
+        )
+        point_layer = GeoJsonLayer(
             points,
             name=f"points {slot}",
             style=POINT_STYLE,
@@ -461,7 +459,12 @@ def command_map(
             tooltip="point_id",
             control=False,
             pane=TOP_PANE,
-        ).add_to(group)
+        )
+        group = LazyLayer(
+            [line_layer, point_layer],
+            name=t["slot_layer"].format(slot=slot),
+            show=i == initial,
+        )
         group.add_to(m)
         members.append(group)
         groups.append(members)
@@ -476,5 +479,4 @@ def command_map(
     Panel(_summary_html(layers, t), position="topleft", css_class="patrol-summary").add_to(m)
     Panel(_legend_html(t, bands, has_lines), position="bottomleft").add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds([[south, west], [north, east]])
     return use_local_assets(m, assets=assets)

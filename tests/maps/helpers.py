@@ -10,13 +10,32 @@ from typing import Any
 _DECODER = json.JSONDecoder()
 
 
+_DATA_BLOCK = re.compile(
+    r'<script type="application/json" class="patrol-data" id="([\w-]+)">(.*?)</script>', re.S
+)
+
+
+def data_blocks(html: str) -> dict[str, Any]:
+    """The page's JSON data blocks (the data its layers are built from), by element id."""
+    out = {}
+    for match in _DATA_BLOCK.finditer(html):
+        assert match.group(1) not in out, f"two data blocks with the id {match.group(1)}"
+        out[match.group(1)] = json.loads(match.group(2))
+    return out
+
+
 def embedded_collections(html: str) -> list[dict[str, Any]]:
-    """Every FeatureCollection passed to ``L.geoJson(...)`` in the page (decoded there)."""
-    out = []
-    for match in re.finditer(r"L\.geoJson\((?:patrolDecode\()?", html):
+    """Every FeatureCollection in the page: its data blocks, and any ``L.geoJson({...})``
+    literal (none in our maps now; kept so a layer written inline is still counted)."""
+    out = [d for d in data_blocks(html).values() if _is_collection(d)]
+    for match in re.finditer(r"L\.geoJson\((?:patrolDecode\()?(?=\{)", html):
         data, _ = _DECODER.raw_decode(html, match.end())
         out.append(data)
     return out
+
+
+def _is_collection(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("type") == "FeatureCollection"
 
 
 def embedded_features(html: str) -> list[dict[str, Any]]:

@@ -29,6 +29,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 SLOT = "22:00-23:00"
+# the control points on the map now, as [point_id, ...], read from the Leaflet map itself
+SHOWN_POINTS_JS = """
+var map = window[Object.keys(window).find(function (k) { return /^map_[0-9a-f]{32}$/.test(k); })];
+var shown = [];
+map.eachLayer(function (layer) {
+    var p = layer.feature && layer.feature.properties;
+    if (p && p.point_id !== undefined && layer instanceof L.CircleMarker) { shown.push(p.point_id); }
+});
+return shown;
+"""
 
 
 def expected_command_layers(plan, lang: str) -> set[str]:
@@ -76,6 +86,11 @@ def test_maps_in_headless_chromium(plan, tmp_path):
                 t = strings(lang)
                 slot_names = [n for n in checked if any(s in n for s in plan.slots)]
                 assert len(slot_names) == 2 and len({n.split()[-1] for n in slot_names}) == 1
+                # that slot's layers were built on the spot (lazily): its points, and only its
+                shown = browser.run(SHOWN_POINTS_JS)
+                slot = slot_names[0].split()[-1]
+                cps = plan.control_points
+                assert sorted(shown) == sorted(cps[cps["slot"] == slot]["point_id"])
                 assert t["legend"] in browser.run("return document.body.innerText;")
 
         with Browser(width=390, height=844, mobile=True) as phone:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from geo.errors import InputError
@@ -14,7 +16,7 @@ from maps.assets import INLINE, MissingAssetError, asset_files, save_map, use_lo
 from maps.command_map import command_map
 from maps.i18n import STRINGS, strings
 from maps.officer_map import officer_map
-from tests.maps.helpers import coordinates, embedded_features, resource_urls
+from tests.maps.helpers import coordinates, data_blocks, embedded_features, resource_urls
 
 CDN_HOSTS = ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "unpkg", "googleapis")
 
@@ -53,6 +55,29 @@ def test_every_point_and_line_once_per_slot(plan, command_html):
     expected_lines = Counter(zip(pl["line_id"], pl["slot"], strict=True))
     assert len(pl) > 8 and lines == expected_lines
     assert set(points.values()) == {1} and set(lines.values()) == {1}
+
+
+def test_every_data_block_is_read_once(command_html):
+    blocks = data_blocks(command_html)
+    assert len(blocks) > 10
+    reads = Counter(re.findall(r'patrolData\("([\w-]+)"\)', command_html))
+    assert reads == Counter(dict.fromkeys(blocks, 1))
+
+
+def test_every_night_incident_once_in_its_slots_heat(plan, command_html):
+    """The heat of each slot (built in the page only when its slot is shown) holds exactly
+    that slot's incidents."""
+    t = strings("en")
+    layer_of = dict(re.findall(r'"([^"]+)" : (patrol_lazy_\w+),', command_html))
+    blocks = data_blocks(command_html)
+    incidents = plan.incidents.to_crs("EPSG:4326")
+    assert len(incidents) > 100
+    for slot in plan.slots:
+        rows = blocks[layer_of[t["heat"].format(slot=slot)] + "_0"]
+        sub = incidents[incidents["slot"] == slot]
+        xyw = np.column_stack([sub.geometry.y, sub.geometry.x, sub["weight"]])
+        expected = Counter(map(tuple, np.round(xyw, 5).tolist()))  # 5 decimals: about 1 m
+        assert len(sub) > 0 and Counter(map(tuple, rows)) == expected
 
 
 def test_coordinates_are_wgs84_inside_the_network(plan, command_html):
