@@ -11,7 +11,8 @@ Method (a per-start greedy, then an optional local search):
    reversed graph (back to ``s``), both cut at ``max_m``, give the nodes ``x`` with
    ``out(x) + back(x) <= max_m``: every closed walk from ``s`` within ``max_m`` stays inside,
    and so do the shortest paths between its nodes, so each line is planned on that small
-   sub-network only (found by scipy Dijkstra searches cut at ``max_m``, in batches).
+   sub-network only. Such a walk never gets further than ``max_m / 2`` from ``s`` in a
+   straight line, so both searches run on the nodes of that disc only (a k-d tree query).
 2. Construction. Lines are assigned to starts round-robin (line ``k`` starts at
    ``starts[k % len(starts)]``; with more lines than starts, several lines share a start) and
    built one after the other. From the current node, a bounded Dijkstra (cut at the budget
@@ -72,7 +73,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import InfeasibleError, InputError
-from geo.graph import Network, build_csr
+from geo.graph import MIN_TRAVEL_TIME_S, Network, build_csr
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -123,28 +124,17 @@ class LinesResult:
 
 # --- the network around each start ---------------------------------------------------------
 
-_BATCH = 32
+_DISC_MARGIN = 1.01  # straight-line reach of a region, relative margin (projection scale) ...
+_DISC_MARGIN_M = 10.0  # ... and absolute margin, m
+_SEARCH_RADIUS_M = 1200.0  # searches of the local search (the whole region only to join targets)
 _FIRST_RADIUS_M = 600.0  # first search radius of a greedy step (widened when needed)
-_PRUNE_EVERY = 8
-_COLLECT_ON_WAY = True  # greedy steps between prunings of the candidate pool  # sources per Dijkstra call: scipy returns dense (sources x nodes) rows
+_PRUNE_EVERY = 8  # greedy steps between prunings of the candidate pool
+_COLLECT_ON_WAY = True
 
 
 def directed_length_csr(net: Network) -> sparse.csr_array:
     """Edge lengths (m) on the directed network, parallel edges merged to the shortest."""
     return build_csr(net.n_nodes, net.edge_u, net.edge_v, net.edge_length_m)
-
-
-def _bounded(
-    csr: sparse.csr_array, sources: IntArray, limit: float
-) -> list[tuple[IntArray, FloatArray]]:
-    """Per source: nodes within ``limit`` (sorted) and their distances."""
-    out = []
-    for i in range(0, len(sources), _BATCH):
-        dist = dijkstra(csr, directed=True, indices=sources[i : i + _BATCH], limit=limit)
-        for row in np.atleast_2d(dist):
-            n = np.flatnonzero(np.isfinite(row))
-            out.append((n.astype(np.int64), row[n]))
-    return out
 
 
 @dataclass(eq=False)
@@ -234,57 +224,94 @@ def _path_back(reg: _Region, src: int) -> list[int]:
     return path
 
 
-def _regions(
-    net: Network, starts: IntArray, limit_m: FloatArray, *, fwd: sparse.csr_array | None = None
-) -> dict[int, _Region]:
-    """A :class:`_Region` per distinct start, within its own length limit."""
-    fwd = directed_length_csr(net) if fwd is None else fwd
-    rev = sparse.csr_array(fwd.T)
+def _sorted_csr(n: int, u: IntArray, v: IntArray, w: FloatArray) -> sparse.csr_array:
+    """CSR from entries already sorted by (u, v) without repeats."""
+    indptr = np.searchsorted(u, np.arange(n + 1)).astype(np.int64)
+    return sparse.csr_array((np.maximum(w, MIN_TRAVEL_TIME_S), v, indptr), shape=(n, n))
+
+
+def _shortest_parallel(net: Network) -> tuple[IntArray, IntArray]:
+    """The shortest edge of each (u, v) pair, sorted by (u, v), and an index by ``u``."""
+    order = np.lexsort((np.arange(net.n_edges), net.edge_length_m, net.edge_v, net.edge_u))
+    u, v = net.edge_u[order], net.edge_v[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    kept = order[first].astype(np.int64)
+    return kept, np.searchsorted(net.edge_u[kept], np.arange(net.n_nodes + 1)).astype(np.int64)
+
+
+def _on_loop(
+    a: IntArray,
+    b: IntArray,
+    length: FloatArray,
+    *,
+    loc: IntArray,
+    out: FloatArray,
+    back: FloatArray,
+    limit: float,
+) -> npt.NDArray[np.bool_]:
+    """Edges ``a -> b`` between kept nodes that some closed walk within ``limit`` can use."""
+    ok = (loc[a] >= 0) & (loc[b] >= 0)
+    ok[ok] = out[a[ok]] + length[ok] + back[b[ok]] <= limit + _EPS_M
+    return ok
+
+
+def _regions(net: Network, starts: IntArray, limit_m: FloatArray) -> dict[int, _Region]:
+    """A :class:`_Region` per distinct start, within its own length limit.
+
+    A closed walk of at most ``limit`` metres never gets further than ``limit / 2`` in a
+    straight line from its start (an edge is never shorter than the straight line between its
+    ends; a margin absorbs projection scale), so both searches run on that disc only; nodes
+    left out by the margin could only make the region smaller, never wrong.
+    """
     uniq = np.unique(starts)
     lim = np.array([limit_m[starts == s].max() for s in uniq])
-    out: dict[int, tuple[IntArray, FloatArray]] = {}
-    back: dict[int, tuple[IntArray, FloatArray]] = {}
-    # one batch of bounded searches per distinct limit (usually one)
-    for value in np.unique(lim):
-        group = uniq[lim == value]
-        for csr, store in ((fwd, out), (rev, back)):
-            for st, found in zip(group, _bounded(csr, group, float(value)), strict=True):
-                store[int(st)] = found
     order_e, indptr = _out_edges_index(net)
+    kept, kept_ptr = _shortest_parallel(net)
+    tree = net.node_tree
     mask = np.full(net.n_nodes, -1, dtype=np.int64)
     regions: dict[int, _Region] = {}
-    for st, limit in zip(uniq, lim, strict=True):
-        st = int(st)
-        on, od = out[st]
-        bn, bd = back[st]
-        both, io, ib = np.intersect1d(on, bn, assume_unique=True, return_indices=True)
-        keep = od[io] + bd[ib] <= limit + _EPS_M
-        nodes = both[keep]
-        o_d, b_d = od[io][keep], bd[ib][keep]
-        mask[nodes] = np.arange(len(nodes))
-        e = _gather(order_e, indptr, nodes)
-        ev_loc = mask[net.edge_v[e]]
-        e = e[ev_loc >= 0]
-        eu, ev = mask[net.edge_u[e]], mask[net.edge_v[e]]
+    for st, limit in zip(uniq.tolist(), lim.tolist(), strict=True):
+        radius = limit / 2.0 * _DISC_MARGIN + _DISC_MARGIN_M
+        disc = np.asarray(
+            tree.query_ball_point([net.x[st], net.y[st]], radius, return_sorted=True),
+            dtype=np.int64,
+        )
+        n_d = len(disc)
+        mask[disc] = np.arange(n_d)
+        # every edge, and the shortest edge per pair of nodes (sorted by pair: disc is sorted)
+        e = _gather(order_e, indptr, disc)
+        e = e[mask[net.edge_v[e]] >= 0]
+        du, dv = mask[net.edge_u[e]], mask[net.edge_v[e]]
+        k = _gather(kept, kept_ptr, disc)
+        k = k[mask[net.edge_v[k]] >= 0]
+        ku, kv = mask[net.edge_u[k]], mask[net.edge_v[k]]
+        mask[disc] = -1
+        s_d = int(np.searchsorted(disc, st))
+        csr = _sorted_csr(n_d, ku, kv, net.edge_length_m[k])
+        out = dijkstra(csr, directed=True, indices=s_d, limit=limit + _EPS_M)
+        back = dijkstra(csr.T, directed=True, indices=s_d, limit=limit + _EPS_M)
+        inside = np.flatnonzero(out + back <= limit + _EPS_M)  # sorted; holds s_d
+        loc = np.full(n_d, -1, dtype=np.int64)
+        loc[inside] = np.arange(len(inside))
+        n_loc = len(inside)
+
         elen = net.edge_length_m[e]
-        ok = o_d[eu] + elen + b_d[ev] <= limit + _EPS_M
-        e, eu, ev, elen = e[ok], eu[ok], ev[ok], elen[ok]
-        mask[nodes] = -1
-        n_loc = len(nodes)
-        sub = build_csr(n_loc, eu, ev, elen)
+        ok = _on_loop(du, dv, elen, loc=loc, out=out, back=back, limit=limit)
+        e, eu, ev, elen = e[ok], loc[du[ok]], loc[dv[ok]], elen[ok]
+        klen = net.edge_length_m[k]
+        ok = _on_loop(ku, kv, klen, loc=loc, out=out, back=back, limit=limit)
+        k, ku, kv, klen = k[ok], loc[ku[ok]], loc[kv[ok]], klen[ok]
+        sub = _sorted_csr(n_loc, ku, kv, klen)
         sub_t = sparse.csr_array(sub.T)
-        s_loc = int(np.searchsorted(nodes, st))
+        s_loc = int(loc[s_d])
+        # the way back on the region itself (the same lengths: shortest ways back stay inside)
         bdist, bpred = dijkstra(sub_t, directed=True, indices=s_loc, return_predecessors=True)
-        key = eu * n_loc + ev
-        korder = np.lexsort((elen, key))
-        ks = key[korder]
-        firsts = np.ones(len(ks), dtype=bool)
-        firsts[1:] = ks[1:] != ks[:-1]
         regions[st] = _Region(
             start=st,
-            nodes=nodes,
+            nodes=disc[inside],
             s_loc=s_loc,
-            out=o_d,
+            out=out[inside],
             back=np.asarray(bdist),
             back_pred=np.asarray(bpred, dtype=np.int64),
             sub=sub,
@@ -294,8 +321,8 @@ def _regions(
             ev=ev,
             elen=elen,
             eseg=net.edge_segment[e],
-            key_sorted=ks[firsts],
-            key_edge=e[korder][firsts],
+            key_sorted=ku * n_loc + kv,
+            key_edge=k,
         )
     return regions
 
