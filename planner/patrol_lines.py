@@ -30,22 +30,28 @@ Method (a per-start greedy, then an optional local search):
    that it adds one out-and-back detour to the node that brings it into the bounds. A start
    from which no loop meets the bounds gets a note; :class:`~geo.errors.InfeasibleError` is
    raised only if no line at all can be built.
-4. Local search (``improve=True``): per line, remove a target segment, swap it for another
-   (inserted where it costs least), insert one, or reverse the order of a run of targets; the
-   route is re-stitched with shortest paths and the move is kept only if the re-measured
-   route stays within the bounds and its value per km rises. Rounds over all lines run until
+4. Local search (``improve=True``): per line, remove a target segment (one sweep in random
+   order) or insert the candidate worth most per extra metre where it costs least; the route
+   is re-stitched with shortest paths and a move is kept only if the re-measured route stays
+   within the bounds and its value per (priced) metre rises (see below). Lines are greedy
+   until ``max_m``; the search mostly trims their weak parts, so lines end up between
+   ``min_m`` and ``max_m``, as long as their demand holds up. Rounds over all lines run until
    no move helps or ``time_limit_s`` is spent.
 
 Values and penalties:
 
 - Overlap: during construction, the demand of a segment already collected by an earlier line
   of the same slot counts ``(1 - overlap_penalty)`` for later lines (``overlap_penalty=1``:
-  nothing; ``0``: lines ignore each other). In the local search a segment counts
-  ``(1 - overlap_penalty)`` for a line if any other line of the slot runs on it.
+  nothing; ``0``: lines ignore each other). The local search counts demand in full (what
+  the line really collects) and prices overlap in metres instead: each metre a line runs on
+  a segment that another line of the slot also runs counts ``1 + overlap_penalty`` metres.
+  A flat demand discount pushed lines off hot streets they could share usefully, while the
+  shared connecting streets, worth nothing, cost nothing; pricing shared metres gives lines
+  both more demand per km and less shared length (city benchmark: see ``bench/README.md``).
 - Control points: a control point is worth ``control_bonus`` times the 90th percentile of the
   positive segment demand of the slot (``control_bonus=1``: as much as a top-decile street
   segment), counted once per line, when the line reaches it; control points already reached
-  by another line count ``(1 - overlap_penalty)`` of that. The bonus is added to the value of
+  by another line count ``(1 - overlap_penalty)`` of that during construction. The bonus is added to the value of
   the edges that end at the point, so lines detour through a control point when one is near.
   Each line reports the control points it passes.
 
@@ -558,19 +564,19 @@ class _LineSearch:
         base: FloatArray,
         item_count: IntArray,
         is_cp: npt.NDArray[np.bool_],
-        keep: float,
         cand: IntArray,
         min_m: float,
         max_m: float,
+        shared_cost: float,
+        pieces: dict[tuple[int, int], IntArray],
     ) -> None:
         self.net, self.reg = net, reg
         self.base, self.item_count, self.is_cp = base, item_count, is_cp
-        self.keep = keep
         self.cand = cand
         self.min_m, self.max_m = min_m, max_m
         self._fwd: dict[int, tuple[FloatArray, IntArray]] = {}
         self._bwd: dict[int, FloatArray] = {}
-        self._pieces: dict[tuple[int, int], IntArray] = {}
+        self._pieces = pieces  # kept by the caller across rounds
         self.T = list(targets)
         self.P = [
             self.piece(a, b) for a, b in zip(self._heads(self.T), self._tails(self.T), strict=True)
@@ -582,6 +588,16 @@ class _LineSearch:
         present = np.flatnonzero(self.own0)
         self.value = float(self.weight(present).sum())
         self.length = float(sum(net.edge_length_m[e].sum() for e in self._parts()))
+        n_seg = net.n_segments
+        self.shared = (item_count[:n_seg] - self.own0[:n_seg]) > 0  # segments others run on
+        self.beta = shared_cost
+        self.cost = self.length + self.beta * float(sum(self.shared_m(e) for e in self._parts()))
+
+    def shared_m(self, edges: IntArray) -> float:
+        if self.beta == 0:
+            return 0.0
+        e = edges[self.shared[self.net.edge_segment[edges]]]
+        return float(self.net.edge_length_m[e].sum())
 
     # route pieces
     def _heads(self, T: list[int]) -> list[int]:
@@ -601,21 +617,30 @@ class _LineSearch:
         return np.concatenate(self._parts())
 
     def fwd(self, node: int) -> tuple[FloatArray, IntArray]:
+        """Metres and predecessors from ``node``, within :data:`_SEARCH_RADIUS_M`."""
         if node not in self._fwd:
-            d, p = dijkstra(self.reg.sub, directed=True, indices=node, return_predecessors=True)
-            self._fwd[node] = (d, p)
+            self._fwd[node] = dijkstra(
+                self.reg.sub, directed=True, indices=node, limit=_SEARCH_RADIUS_M,
+                return_predecessors=True,
+            )  # fmt: skip
         return self._fwd[node]
 
     def bwd(self, node: int) -> FloatArray:
+        """Metres to ``node``, within :data:`_SEARCH_RADIUS_M`."""
         if node not in self._bwd:
-            self._bwd[node] = dijkstra(self.reg.sub_t, directed=True, indices=node)
+            self._bwd[node] = dijkstra(
+                self.reg.sub_t, directed=True, indices=node, limit=_SEARCH_RADIUS_M
+            )
         return self._bwd[node]
 
     def piece(self, a: int, b: int) -> IntArray:
         """Edges of the shortest path between local nodes ``a`` and ``b`` (cached)."""
         key = (a, b)
         if key not in self._pieces:
-            self._pieces[key] = self.reg.edges_of(_path_to(self.fwd(a)[1], a, b))
+            dist, pred = self.fwd(a)
+            if not np.isfinite(dist[b]):  # beyond the search radius: search the whole region
+                _, pred = dijkstra(self.reg.sub, directed=True, indices=a, return_predecessors=True)
+            self._pieces[key] = self.reg.edges_of(_path_to(pred, a, b))
         return self._pieces[key]
 
     # values
@@ -627,8 +652,7 @@ class _LineSearch:
         )
 
     def weight(self, ids: IntArray) -> FloatArray:
-        others = self.item_count[ids] - self.own0[ids]
-        return self.base[ids] * np.where(others > 0, self.keep, 1.0)
+        return self.base[ids]
 
     # moves: each returns new targets, new pieces and the changes [(edges, +1/-1)]
     def _remove(
@@ -664,14 +688,19 @@ class _LineSearch:
             np.add.at(self.cnt, i, s)
         after = self.cnt[ids] > 0
         value = self.value + float((self.weight(ids) * (after.astype(float) - before)).sum())
-        if value * self.length > self.value * length * (1 + 1e-9):
-            self.T, self.P, self.value, self.length = T, P, value, length
+        cost = self.cost + length - self.length
+        if self.beta:
+            cost += self.beta * sum(s * self.shared_m(e) for e, s in ops)
+        if value * self.cost > self.value * cost * (1 + 1e-9):
+            self.T, self.P, self.value, self.length, self.cost = T, P, value, length, cost
             return True
         for i, s in its:
             np.add.at(self.cnt, i, -s)
         return False
 
-    def _insertions(self, T: list[int], length: float) -> list[tuple[float, int, int]]:
+    def _insertions(
+        self, T: list[int], P: list[IntArray], length: float
+    ) -> list[tuple[float, int, int]]:
         """Best (estimated value per extra metre, position, candidate) insertions into ``T``."""
         reg = self.reg
         n_seg = self.net.n_segments
@@ -685,7 +714,7 @@ class _LineSearch:
         heads, tails = self._heads(T), self._tails(T)
         F = np.stack([self.fwd(f)[0] for f in heads])
         B = np.stack([self.bwd(g) for g in tails])
-        now = F[np.arange(len(heads)), tails]
+        now = np.array([float(self.net.edge_length_m[p].sum()) for p in P])
         delta = F[:, reg.eu[fresh]] + (reg.elen[fresh] - now[:, None]) + B[:, reg.ev[fresh]]
         pos = np.argmin(delta, axis=0)
         best = delta[pos, np.arange(len(fresh))]
@@ -710,27 +739,12 @@ class _LineSearch:
                 if j in self.T and len(self.T) > 1:
                     improved |= self.attempt(*self._remove(self.T, self.P, self.T.index(j)))
             # insert a target
-            ratio = self.value / self.length
-            for score, p, c in self._insertions(self.T, self.length):
+            ratio = self.value / self.cost
+            for score, p, c in self._insertions(self.T, self.P, self.length):
                 if score <= ratio:
                     break
                 if self.attempt(*self._insert(self.T, self.P, p, c)):
                     improved = True
-                    break
-            # swap a target for another (a few positions per round)
-            for i in rng.permutation(len(self.T))[:4]:
-                if time.perf_counter() >= deadline or len(self.T) < 2:
-                    break
-                T1, P1, ops1 = self._remove(self.T, self.P, int(i))
-                len1 = self.length + sum(
-                    s * float(self.net.edge_length_m[e].sum()) for e, s in ops1
-                )
-                for _, q, c in self._insertions(T1, len1):
-                    T2, P2, ops2 = self._insert(T1, P1, q, c)
-                    if self.attempt(T2, P2, ops1 + ops2):
-                        improved = True
-                        break
-                if improved:
                     break
             changed |= improved
         return changed
@@ -863,8 +877,9 @@ def design_lines(
     control_nodes
         Control point node indices: lines get a bonus for passing them and report them.
     overlap_penalty
-        Share of a segment's demand lost for a line when another line of the slot already
-        collects it (0..1).
+        How much lines avoid each other (0..1): during construction, the share of a segment's
+        demand lost for a line when an earlier line of the slot collects it; in the local
+        search, the extra price of a metre on a segment another line runs (``1 + penalty``).
     control_bonus
         Worth of a control point, in units of the 90th percentile of positive segment demand.
     speed_kph
@@ -975,7 +990,7 @@ def design_lines(
             built,
             d=d,
             cp_bonus=cp_bonus,
-            keep=keep,
+            shared_cost=overlap_penalty,
             cands=cands,
             min_m=min_m,
             max_m=max_m,
@@ -1018,7 +1033,7 @@ def _improve(
     *,
     d: FloatArray,
     cp_bonus: FloatArray,
-    keep: float,
+    shared_cost: float,
     cands: dict[int, IntArray],
     min_m: float,
     max_m: float,
@@ -1038,6 +1053,7 @@ def _improve(
 
     for r in routes:
         item_count[items(r)] += 1
+    pieces: list[dict[tuple[int, int], IntArray]] = [{} for _ in built]
     rounds = 0
     while time.perf_counter() < deadline:
         rounds += 1
@@ -1053,10 +1069,11 @@ def _improve(
                 base=base,
                 item_count=item_count,
                 is_cp=is_cp,
-                keep=keep,
                 cand=cands[b.start],
                 min_m=min_m,
                 max_m=max_m,
+                shared_cost=shared_cost,
+                pieces=pieces[i],
             )
             if search.run(rng, deadline):
                 item_count[items(routes[i])] -= 1
