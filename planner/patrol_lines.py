@@ -11,7 +11,8 @@ Method (a per-start greedy, then an optional local search):
    reversed graph (back to ``s``), both cut at ``max_m``, give the nodes ``x`` with
    ``out(x) + back(x) <= max_m``: every closed walk from ``s`` within ``max_m`` stays inside,
    and so do the shortest paths between its nodes, so each line is planned on that small
-   sub-network only (found by scipy Dijkstra searches cut at ``max_m``, in batches).
+   sub-network only. Such a walk never gets further than ``max_m / 2`` from ``s`` in a
+   straight line, so both searches run on the nodes of that disc only (a k-d tree query).
 2. Construction. Lines are assigned to starts round-robin (line ``k`` starts at
    ``starts[k % len(starts)]``; with more lines than starts, several lines share a start) and
    built one after the other. From the current node, a bounded Dijkstra (cut at the budget
@@ -29,22 +30,28 @@ Method (a per-start greedy, then an optional local search):
    that it adds one out-and-back detour to the node that brings it into the bounds. A start
    from which no loop meets the bounds gets a note; :class:`~geo.errors.InfeasibleError` is
    raised only if no line at all can be built.
-4. Local search (``improve=True``): per line, remove a target segment, swap it for another
-   (inserted where it costs least), insert one, or reverse the order of a run of targets; the
-   route is re-stitched with shortest paths and the move is kept only if the re-measured
-   route stays within the bounds and its value per km rises. Rounds over all lines run until
+4. Local search (``improve=True``): per line, remove a target segment (one sweep in random
+   order) or insert the candidate worth most per extra metre where it costs least; the route
+   is re-stitched with shortest paths and a move is kept only if the re-measured route stays
+   within the bounds and its value per (priced) metre rises (see below). Lines are greedy
+   until ``max_m``; the search mostly trims their weak parts, so lines end up between
+   ``min_m`` and ``max_m``, as long as their demand holds up. Rounds over all lines run until
    no move helps or ``time_limit_s`` is spent.
 
 Values and penalties:
 
 - Overlap: during construction, the demand of a segment already collected by an earlier line
   of the same slot counts ``(1 - overlap_penalty)`` for later lines (``overlap_penalty=1``:
-  nothing; ``0``: lines ignore each other). In the local search a segment counts
-  ``(1 - overlap_penalty)`` for a line if any other line of the slot runs on it.
+  nothing; ``0``: lines ignore each other). The local search counts demand in full (what
+  the line really collects) and prices overlap in metres instead: each metre a line runs on
+  a segment that another line of the slot also runs counts ``1 + overlap_penalty`` metres.
+  A flat demand discount pushed lines off hot streets they could share usefully, while the
+  shared connecting streets, worth nothing, cost nothing; pricing shared metres gives lines
+  both more demand per km and less shared length (city benchmark: see ``bench/README.md``).
 - Control points: a control point is worth ``control_bonus`` times the 90th percentile of the
   positive segment demand of the slot (``control_bonus=1``: as much as a top-decile street
   segment), counted once per line, when the line reaches it; control points already reached
-  by another line count ``(1 - overlap_penalty)`` of that. The bonus is added to the value of
+  by another line count ``(1 - overlap_penalty)`` of that during construction. The bonus is added to the value of
   the edges that end at the point, so lines detour through a control point when one is near.
   Each line reports the control points it passes.
 
@@ -72,7 +79,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import InfeasibleError, InputError
-from geo.graph import Network, build_csr
+from geo.graph import MIN_TRAVEL_TIME_S, Network, build_csr
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -123,28 +130,17 @@ class LinesResult:
 
 # --- the network around each start ---------------------------------------------------------
 
-_BATCH = 32
+_DISC_MARGIN = 1.01  # straight-line reach of a region, relative margin (projection scale) ...
+_DISC_MARGIN_M = 10.0  # ... and absolute margin, m
+_SEARCH_RADIUS_M = 1200.0  # searches of the local search (the whole region only to join targets)
 _FIRST_RADIUS_M = 600.0  # first search radius of a greedy step (widened when needed)
-_PRUNE_EVERY = 8
-_COLLECT_ON_WAY = True  # greedy steps between prunings of the candidate pool  # sources per Dijkstra call: scipy returns dense (sources x nodes) rows
+_PRUNE_EVERY = 8  # greedy steps between prunings of the candidate pool
+_COLLECT_ON_WAY = True
 
 
 def directed_length_csr(net: Network) -> sparse.csr_array:
     """Edge lengths (m) on the directed network, parallel edges merged to the shortest."""
     return build_csr(net.n_nodes, net.edge_u, net.edge_v, net.edge_length_m)
-
-
-def _bounded(
-    csr: sparse.csr_array, sources: IntArray, limit: float
-) -> list[tuple[IntArray, FloatArray]]:
-    """Per source: nodes within ``limit`` (sorted) and their distances."""
-    out = []
-    for i in range(0, len(sources), _BATCH):
-        dist = dijkstra(csr, directed=True, indices=sources[i : i + _BATCH], limit=limit)
-        for row in np.atleast_2d(dist):
-            n = np.flatnonzero(np.isfinite(row))
-            out.append((n.astype(np.int64), row[n]))
-    return out
 
 
 @dataclass(eq=False)
@@ -234,57 +230,94 @@ def _path_back(reg: _Region, src: int) -> list[int]:
     return path
 
 
-def _regions(
-    net: Network, starts: IntArray, limit_m: FloatArray, *, fwd: sparse.csr_array | None = None
-) -> dict[int, _Region]:
-    """A :class:`_Region` per distinct start, within its own length limit."""
-    fwd = directed_length_csr(net) if fwd is None else fwd
-    rev = sparse.csr_array(fwd.T)
+def _sorted_csr(n: int, u: IntArray, v: IntArray, w: FloatArray) -> sparse.csr_array:
+    """CSR from entries already sorted by (u, v) without repeats."""
+    indptr = np.searchsorted(u, np.arange(n + 1)).astype(np.int64)
+    return sparse.csr_array((np.maximum(w, MIN_TRAVEL_TIME_S), v, indptr), shape=(n, n))
+
+
+def _shortest_parallel(net: Network) -> tuple[IntArray, IntArray]:
+    """The shortest edge of each (u, v) pair, sorted by (u, v), and an index by ``u``."""
+    order = np.lexsort((np.arange(net.n_edges), net.edge_length_m, net.edge_v, net.edge_u))
+    u, v = net.edge_u[order], net.edge_v[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    kept = order[first].astype(np.int64)
+    return kept, np.searchsorted(net.edge_u[kept], np.arange(net.n_nodes + 1)).astype(np.int64)
+
+
+def _on_loop(
+    a: IntArray,
+    b: IntArray,
+    length: FloatArray,
+    *,
+    loc: IntArray,
+    out: FloatArray,
+    back: FloatArray,
+    limit: float,
+) -> npt.NDArray[np.bool_]:
+    """Edges ``a -> b`` between kept nodes that some closed walk within ``limit`` can use."""
+    ok = (loc[a] >= 0) & (loc[b] >= 0)
+    ok[ok] = out[a[ok]] + length[ok] + back[b[ok]] <= limit + _EPS_M
+    return ok
+
+
+def _regions(net: Network, starts: IntArray, limit_m: FloatArray) -> dict[int, _Region]:
+    """A :class:`_Region` per distinct start, within its own length limit.
+
+    A closed walk of at most ``limit`` metres never gets further than ``limit / 2`` in a
+    straight line from its start (an edge is never shorter than the straight line between its
+    ends; a margin absorbs projection scale), so both searches run on that disc only; nodes
+    left out by the margin could only make the region smaller, never wrong.
+    """
     uniq = np.unique(starts)
     lim = np.array([limit_m[starts == s].max() for s in uniq])
-    out: dict[int, tuple[IntArray, FloatArray]] = {}
-    back: dict[int, tuple[IntArray, FloatArray]] = {}
-    # one batch of bounded searches per distinct limit (usually one)
-    for value in np.unique(lim):
-        group = uniq[lim == value]
-        for csr, store in ((fwd, out), (rev, back)):
-            for st, found in zip(group, _bounded(csr, group, float(value)), strict=True):
-                store[int(st)] = found
     order_e, indptr = _out_edges_index(net)
+    kept, kept_ptr = _shortest_parallel(net)
+    tree = net.node_tree
     mask = np.full(net.n_nodes, -1, dtype=np.int64)
     regions: dict[int, _Region] = {}
-    for st, limit in zip(uniq, lim, strict=True):
-        st = int(st)
-        on, od = out[st]
-        bn, bd = back[st]
-        both, io, ib = np.intersect1d(on, bn, assume_unique=True, return_indices=True)
-        keep = od[io] + bd[ib] <= limit + _EPS_M
-        nodes = both[keep]
-        o_d, b_d = od[io][keep], bd[ib][keep]
-        mask[nodes] = np.arange(len(nodes))
-        e = _gather(order_e, indptr, nodes)
-        ev_loc = mask[net.edge_v[e]]
-        e = e[ev_loc >= 0]
-        eu, ev = mask[net.edge_u[e]], mask[net.edge_v[e]]
+    for st, limit in zip(uniq.tolist(), lim.tolist(), strict=True):
+        radius = limit / 2.0 * _DISC_MARGIN + _DISC_MARGIN_M
+        disc = np.asarray(
+            tree.query_ball_point([net.x[st], net.y[st]], radius, return_sorted=True),
+            dtype=np.int64,
+        )
+        n_d = len(disc)
+        mask[disc] = np.arange(n_d)
+        # every edge, and the shortest edge per pair of nodes (sorted by pair: disc is sorted)
+        e = _gather(order_e, indptr, disc)
+        e = e[mask[net.edge_v[e]] >= 0]
+        du, dv = mask[net.edge_u[e]], mask[net.edge_v[e]]
+        k = _gather(kept, kept_ptr, disc)
+        k = k[mask[net.edge_v[k]] >= 0]
+        ku, kv = mask[net.edge_u[k]], mask[net.edge_v[k]]
+        mask[disc] = -1
+        s_d = int(np.searchsorted(disc, st))
+        csr = _sorted_csr(n_d, ku, kv, net.edge_length_m[k])
+        out = dijkstra(csr, directed=True, indices=s_d, limit=limit + _EPS_M)
+        back = dijkstra(csr.T, directed=True, indices=s_d, limit=limit + _EPS_M)
+        inside = np.flatnonzero(out + back <= limit + _EPS_M)  # sorted; holds s_d
+        loc = np.full(n_d, -1, dtype=np.int64)
+        loc[inside] = np.arange(len(inside))
+        n_loc = len(inside)
+
         elen = net.edge_length_m[e]
-        ok = o_d[eu] + elen + b_d[ev] <= limit + _EPS_M
-        e, eu, ev, elen = e[ok], eu[ok], ev[ok], elen[ok]
-        mask[nodes] = -1
-        n_loc = len(nodes)
-        sub = build_csr(n_loc, eu, ev, elen)
+        ok = _on_loop(du, dv, elen, loc=loc, out=out, back=back, limit=limit)
+        e, eu, ev, elen = e[ok], loc[du[ok]], loc[dv[ok]], elen[ok]
+        klen = net.edge_length_m[k]
+        ok = _on_loop(ku, kv, klen, loc=loc, out=out, back=back, limit=limit)
+        k, ku, kv, klen = k[ok], loc[ku[ok]], loc[kv[ok]], klen[ok]
+        sub = _sorted_csr(n_loc, ku, kv, klen)
         sub_t = sparse.csr_array(sub.T)
-        s_loc = int(np.searchsorted(nodes, st))
+        s_loc = int(loc[s_d])
+        # the way back on the region itself (the same lengths: shortest ways back stay inside)
         bdist, bpred = dijkstra(sub_t, directed=True, indices=s_loc, return_predecessors=True)
-        key = eu * n_loc + ev
-        korder = np.lexsort((elen, key))
-        ks = key[korder]
-        firsts = np.ones(len(ks), dtype=bool)
-        firsts[1:] = ks[1:] != ks[:-1]
         regions[st] = _Region(
             start=st,
-            nodes=nodes,
+            nodes=disc[inside],
             s_loc=s_loc,
-            out=o_d,
+            out=out[inside],
             back=np.asarray(bdist),
             back_pred=np.asarray(bpred, dtype=np.int64),
             sub=sub,
@@ -294,8 +327,8 @@ def _regions(
             ev=ev,
             elen=elen,
             eseg=net.edge_segment[e],
-            key_sorted=ks[firsts],
-            key_edge=e[korder][firsts],
+            key_sorted=ku * n_loc + kv,
+            key_edge=k,
         )
     return regions
 
@@ -531,19 +564,19 @@ class _LineSearch:
         base: FloatArray,
         item_count: IntArray,
         is_cp: npt.NDArray[np.bool_],
-        keep: float,
         cand: IntArray,
         min_m: float,
         max_m: float,
+        shared_cost: float,
+        pieces: dict[tuple[int, int], IntArray],
     ) -> None:
         self.net, self.reg = net, reg
         self.base, self.item_count, self.is_cp = base, item_count, is_cp
-        self.keep = keep
         self.cand = cand
         self.min_m, self.max_m = min_m, max_m
         self._fwd: dict[int, tuple[FloatArray, IntArray]] = {}
         self._bwd: dict[int, FloatArray] = {}
-        self._pieces: dict[tuple[int, int], IntArray] = {}
+        self._pieces = pieces  # kept by the caller across rounds
         self.T = list(targets)
         self.P = [
             self.piece(a, b) for a, b in zip(self._heads(self.T), self._tails(self.T), strict=True)
@@ -555,6 +588,16 @@ class _LineSearch:
         present = np.flatnonzero(self.own0)
         self.value = float(self.weight(present).sum())
         self.length = float(sum(net.edge_length_m[e].sum() for e in self._parts()))
+        n_seg = net.n_segments
+        self.shared = (item_count[:n_seg] - self.own0[:n_seg]) > 0  # segments others run on
+        self.beta = shared_cost
+        self.cost = self.length + self.beta * float(sum(self.shared_m(e) for e in self._parts()))
+
+    def shared_m(self, edges: IntArray) -> float:
+        if self.beta == 0:
+            return 0.0
+        e = edges[self.shared[self.net.edge_segment[edges]]]
+        return float(self.net.edge_length_m[e].sum())
 
     # route pieces
     def _heads(self, T: list[int]) -> list[int]:
@@ -574,21 +617,30 @@ class _LineSearch:
         return np.concatenate(self._parts())
 
     def fwd(self, node: int) -> tuple[FloatArray, IntArray]:
+        """Metres and predecessors from ``node``, within :data:`_SEARCH_RADIUS_M`."""
         if node not in self._fwd:
-            d, p = dijkstra(self.reg.sub, directed=True, indices=node, return_predecessors=True)
-            self._fwd[node] = (d, p)
+            self._fwd[node] = dijkstra(
+                self.reg.sub, directed=True, indices=node, limit=_SEARCH_RADIUS_M,
+                return_predecessors=True,
+            )  # fmt: skip
         return self._fwd[node]
 
     def bwd(self, node: int) -> FloatArray:
+        """Metres to ``node``, within :data:`_SEARCH_RADIUS_M`."""
         if node not in self._bwd:
-            self._bwd[node] = dijkstra(self.reg.sub_t, directed=True, indices=node)
+            self._bwd[node] = dijkstra(
+                self.reg.sub_t, directed=True, indices=node, limit=_SEARCH_RADIUS_M
+            )
         return self._bwd[node]
 
     def piece(self, a: int, b: int) -> IntArray:
         """Edges of the shortest path between local nodes ``a`` and ``b`` (cached)."""
         key = (a, b)
         if key not in self._pieces:
-            self._pieces[key] = self.reg.edges_of(_path_to(self.fwd(a)[1], a, b))
+            dist, pred = self.fwd(a)
+            if not np.isfinite(dist[b]):  # beyond the search radius: search the whole region
+                _, pred = dijkstra(self.reg.sub, directed=True, indices=a, return_predecessors=True)
+            self._pieces[key] = self.reg.edges_of(_path_to(pred, a, b))
         return self._pieces[key]
 
     # values
@@ -600,8 +652,7 @@ class _LineSearch:
         )
 
     def weight(self, ids: IntArray) -> FloatArray:
-        others = self.item_count[ids] - self.own0[ids]
-        return self.base[ids] * np.where(others > 0, self.keep, 1.0)
+        return self.base[ids]
 
     # moves: each returns new targets, new pieces and the changes [(edges, +1/-1)]
     def _remove(
@@ -637,14 +688,19 @@ class _LineSearch:
             np.add.at(self.cnt, i, s)
         after = self.cnt[ids] > 0
         value = self.value + float((self.weight(ids) * (after.astype(float) - before)).sum())
-        if value * self.length > self.value * length * (1 + 1e-9):
-            self.T, self.P, self.value, self.length = T, P, value, length
+        cost = self.cost + length - self.length
+        if self.beta:
+            cost += self.beta * sum(s * self.shared_m(e) for e, s in ops)
+        if value * self.cost > self.value * cost * (1 + 1e-9):
+            self.T, self.P, self.value, self.length, self.cost = T, P, value, length, cost
             return True
         for i, s in its:
             np.add.at(self.cnt, i, -s)
         return False
 
-    def _insertions(self, T: list[int], length: float) -> list[tuple[float, int, int]]:
+    def _insertions(
+        self, T: list[int], P: list[IntArray], length: float
+    ) -> list[tuple[float, int, int]]:
         """Best (estimated value per extra metre, position, candidate) insertions into ``T``."""
         reg = self.reg
         n_seg = self.net.n_segments
@@ -658,7 +714,7 @@ class _LineSearch:
         heads, tails = self._heads(T), self._tails(T)
         F = np.stack([self.fwd(f)[0] for f in heads])
         B = np.stack([self.bwd(g) for g in tails])
-        now = F[np.arange(len(heads)), tails]
+        now = np.array([float(self.net.edge_length_m[p].sum()) for p in P])
         delta = F[:, reg.eu[fresh]] + (reg.elen[fresh] - now[:, None]) + B[:, reg.ev[fresh]]
         pos = np.argmin(delta, axis=0)
         best = delta[pos, np.arange(len(fresh))]
@@ -683,27 +739,12 @@ class _LineSearch:
                 if j in self.T and len(self.T) > 1:
                     improved |= self.attempt(*self._remove(self.T, self.P, self.T.index(j)))
             # insert a target
-            ratio = self.value / self.length
-            for score, p, c in self._insertions(self.T, self.length):
+            ratio = self.value / self.cost
+            for score, p, c in self._insertions(self.T, self.P, self.length):
                 if score <= ratio:
                     break
                 if self.attempt(*self._insert(self.T, self.P, p, c)):
                     improved = True
-                    break
-            # swap a target for another (a few positions per round)
-            for i in rng.permutation(len(self.T))[:4]:
-                if time.perf_counter() >= deadline or len(self.T) < 2:
-                    break
-                T1, P1, ops1 = self._remove(self.T, self.P, int(i))
-                len1 = self.length + sum(
-                    s * float(self.net.edge_length_m[e].sum()) for e, s in ops1
-                )
-                for _, q, c in self._insertions(T1, len1):
-                    T2, P2, ops2 = self._insert(T1, P1, q, c)
-                    if self.attempt(T2, P2, ops1 + ops2):
-                        improved = True
-                        break
-                if improved:
                     break
             changed |= improved
         return changed
@@ -836,8 +877,9 @@ def design_lines(
     control_nodes
         Control point node indices: lines get a bonus for passing them and report them.
     overlap_penalty
-        Share of a segment's demand lost for a line when another line of the slot already
-        collects it (0..1).
+        How much lines avoid each other (0..1): during construction, the share of a segment's
+        demand lost for a line when an earlier line of the slot collects it; in the local
+        search, the extra price of a metre on a segment another line runs (``1 + penalty``).
     control_bonus
         Worth of a control point, in units of the 90th percentile of positive segment demand.
     speed_kph
@@ -948,7 +990,7 @@ def design_lines(
             built,
             d=d,
             cp_bonus=cp_bonus,
-            keep=keep,
+            shared_cost=overlap_penalty,
             cands=cands,
             min_m=min_m,
             max_m=max_m,
@@ -991,7 +1033,7 @@ def _improve(
     *,
     d: FloatArray,
     cp_bonus: FloatArray,
-    keep: float,
+    shared_cost: float,
     cands: dict[int, IntArray],
     min_m: float,
     max_m: float,
@@ -1011,6 +1053,7 @@ def _improve(
 
     for r in routes:
         item_count[items(r)] += 1
+    pieces: list[dict[tuple[int, int], IntArray]] = [{} for _ in built]
     rounds = 0
     while time.perf_counter() < deadline:
         rounds += 1
@@ -1026,10 +1069,11 @@ def _improve(
                 base=base,
                 item_count=item_count,
                 is_cp=is_cp,
-                keep=keep,
                 cand=cands[b.start],
                 min_m=min_m,
                 max_m=max_m,
+                shared_cost=shared_cost,
+                pieces=pieces[i],
             )
             if search.run(rng, deadline):
                 item_count[items(routes[i])] -= 1
