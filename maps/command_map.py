@@ -109,6 +109,7 @@ def _road_layers(
             name=label,
             style={"color": colour, "weight": 3, "opacity": 0.9},
             popup=[("band", t["coverage"]), ("road_km", t["road_km"])],
+            packed=True,
         )
         out.append((layer, colour))
     return out
@@ -166,6 +167,7 @@ def _blind_spot_group(
         ],
         popup_title="title",
         control=False,
+        packed=True,
     ).add_to(group)
     top = to_wgs84(frame.head(labelled), what="blind_spots")
     geoms = top.geometry.to_numpy()
