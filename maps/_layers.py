@@ -707,6 +707,41 @@ var PatrolLines = L.Path.extend({
         return false;
     }
 });
+// The canvas of the top pane covers the whole map, so the pointer never reaches the canvas of
+// the panes below it (road bands, blind spots): what no layer here takes, the canvas below
+// gets (Leaflet asks only the canvas the pointer is on).
+var PatrolTopCanvas = L.Canvas.extend({
+    _below: function () {
+        var below = this._map && this._map._renderer;
+        return below && below !== this && below instanceof L.Canvas ? below : null;
+    },
+    _takes: function (point) {
+        for (var order = this._drawFirst; order; order = order.next) {
+            if (order.layer.options.interactive && order.layer._containsPoint(point)) { return true; }
+        }
+        return false;
+    },
+    _onClick: function (e) {
+        var below = this._below();
+        if (below && !this._takes(this._map.mouseEventToLayerPoint(e))) {
+            below._onClick(e);
+            return;
+        }
+        L.Canvas.prototype._onClick.call(this, e);
+    },
+    _handleMouseHover: function (e, point) {
+        var below = this._below();
+        if (below && !this._mouseHoverThrottled && !this._takes(point)) {
+            this._handleMouseOut(e);
+            below._handleMouseHover(e, point);
+            L.DomUtil[below._hoveredLayer ? "addClass" : "removeClass"](
+                this._container, "leaflet-interactive");
+            return;
+        }
+        if (below && below._hoveredLayer) { below._handleMouseOut(e); }
+        L.Canvas.prototype._handleMouseHover.call(this, e, point);
+    }
+});
 function patrolEscape(value) {
     return String(value).replace(/[&<>"']/g, function (c) {
         return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
@@ -785,6 +820,10 @@ class PageSetup(MacroElement):
         {% macro script(this, kwargs) %}
         {{ this.helpers }}
         {{ this._parent.get_name() }}.createPane("patrolTop").style.zIndex = 450;
+        if ({{ this._parent.get_name() }}.options.preferCanvas) {
+            {{ this._parent.get_name() }}._paneRenderers.patrolTop = new PatrolTopCanvas(
+                {pane: "patrolTop"});
+        }
         {% endmacro %}
         """
     )
