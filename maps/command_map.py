@@ -171,10 +171,15 @@ def _blind_spot_group(
     ).add_to(group)
     top = to_wgs84(frame.head(labelled), what="blind_spots")
     geoms = top.geometry.to_numpy()
-    anchors = shapely.line_interpolate_point(
-        shapely.line_merge(geoms), 0.5, normalized=True
-    )  # a point on the road of each zone
-    anchors = np.where(shapely.is_empty(anchors), shapely.point_on_surface(geoms), anchors)
+    # a point on the road of each zone: the middle of its longest piece (merging a city-wide
+    # zone's pieces first took most of a second)
+    anchors = shapely.point_on_surface(geoms)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    if len(parts):
+        order = np.lexsort((-shapely.length(parts), owner))
+        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+        mids = shapely.line_interpolate_point(parts[first], 0.5, normalized=True)
+        anchors[owner[first]] = np.where(shapely.is_empty(mids), anchors[owner[first]], mids)
     marks = top.set_geometry(list(anchors), crs=top.crs)
     ranks = [f"#{r}" for r in top.get("rank", range(1, len(top) + 1))]
     label_data = feature_collection(marks, [], what="blind_spots", extra={"label": ranks})
