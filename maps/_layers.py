@@ -694,7 +694,8 @@ var PatrolLines = L.Path.extend({
                 continue;
             }
             for (var k = start[q] + 1; k < start[q + 1]; k++) {
-                var ax = px[2 * k - 2], ay = px[2 * k - 1], dx = px[2 * k] - ax, dy = px[2 * k + 1] - ay;
+                var ax = px[2 * k - 2], ay = px[2 * k - 1];
+                var dx = px[2 * k] - ax, dy = px[2 * k + 1] - ay;
                 var f = dx || dy ? ((p.x - ax) * dx + (p.y - ay) * dy) / (dx * dx + dy * dy) : 0;
                 f = Math.max(0, Math.min(1, f));
                 var ex = ax + f * dx - p.x, ey = ay + f * dy - p.y;
@@ -717,7 +718,8 @@ var PatrolTopCanvas = L.Canvas.extend({
     },
     _takes: function (point) {
         for (var order = this._drawFirst; order; order = order.next) {
-            if (order.layer.options.interactive && order.layer._containsPoint(point)) { return true; }
+            var layer = order.layer;
+            if (layer.options.interactive && layer._containsPoint(point)) { return true; }
         }
         return false;
     },

@@ -42,7 +42,9 @@ SHOWN_POINTS_JS = (
 var shown = [];
 map.eachLayer(function (layer) {
     var p = layer.feature && layer.feature.properties;
-    if (p && p.point_id !== undefined && layer instanceof L.CircleMarker) { shown.push(p.point_id); }
+    if (p && p.point_id !== undefined && layer instanceof L.CircleMarker) {
+        shown.push(p.point_id);
+    }
 });
 return shown;
 """

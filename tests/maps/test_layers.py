@@ -1,4 +1,4 @@
-"""Building blocks of the maps: encoded polylines (against Google's documented example), packed layers."""
+"""Building blocks of the maps: encoded polylines (Google's documented example), packed layers."""
 
 from __future__ import annotations
 
