@@ -2,7 +2,9 @@
 
 folium's ``GeoJson`` copies every column and, with a ``style_function``, writes a per-feature
 JavaScript switch (slow at city scale, see the findings). Here a layer is one ``L.geoJson`` with
-one fixed style, the geometry rounded and simplified, and only the properties the popups show.
+one fixed style, the geometry rounded and simplified, and only the properties the popups show;
+its data waits in a JSON data block until the page builds the layer (:class:`LazyLayer`: only
+when first shown). Big line layers can be one packed canvas path instead (``packed``).
 """
 
 from __future__ import annotations

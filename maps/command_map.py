@@ -2,8 +2,11 @@
 
 Road coloured by minutes from the nearest post, isochrones, posts, ranked blind spots, incident
 heat per slot, control points and patrol lines per slot (a slot selector steps through the
-night), a legend and a summary panel. Big layers are one GeoJSON layer each with a fixed style
-and rounded, simplified geometry.
+night), a legend and a summary panel. Each layer has one fixed style and rounded, simplified
+geometry. At city scale (a 105,000-node network) the page stays quick to open because the road
+is joined into strokes across crossings (:mod:`maps._chains`), the road bands and blind spots
+are drawn as packed canvas paths, the view is set before any layer is drawn, and the other
+slots' heat, points and lines are built only when their slot is first shown.
 """
 
 from __future__ import annotations
