@@ -231,8 +231,8 @@ def _browser_load(folder: Path, name: str, *, loads: int) -> dict[str, Any]:
         "load_s_min": min(load_s),
         "load_s_max": max(load_s),
         "load_s_all": [round(x, 3) for x in load_s],
-        # in the page: HTML read and its scripts run (layers built) by DOMContentLoaded; the
-        # rest, to the second animation frame, is mostly drawing the canvases
+        # in the page: DOMContentLoaded (HTML read, scripts run, layers built; Chromium may
+        # draw a first frame before it), and the second animation frame after it (ready)
         "scripts_done_ms": float(np.median(dcl_ms)),
         "ready_ms": float(np.median(ready_ms)),
         "errors": [e for r in reports for e in r.errors][:5],

@@ -2,7 +2,9 @@
 
 folium's ``GeoJson`` copies every column and, with a ``style_function``, writes a per-feature
 JavaScript switch (slow at city scale, see the findings). Here a layer is one ``L.geoJson`` with
-one fixed style, the geometry rounded and simplified, and only the properties the popups show.
+one fixed style, the geometry rounded and simplified, and only the properties the popups show;
+its data waits in a JSON data block until the page builds the layer (:class:`LazyLayer`: only
+when first shown). Big line layers can be one packed canvas path instead (``packed``).
 """
 
 from __future__ import annotations
@@ -296,6 +298,11 @@ class GeoJsonLayer(Layer):
         Property shown on hover (optional).
     pane
         Leaflet pane to draw in (e.g. :data:`TOP_PANE`, above the incident heat).
+    packed
+        Draw all the features (lines only) as one canvas path (``PatrolLines`` in the page)
+        instead of one Leaflet polyline each: for the big road layers, where Leaflet's
+        objects per vertex were most of a city map's load time. Popups still tell the
+        features apart; no tooltips.
     """
 
     _template = Template(
@@ -319,12 +326,19 @@ class GeoJsonLayer(Layer):
         show: bool = True,
         control: bool = True,
         pane: str | None = None,
+        packed: bool = False,
     ) -> None:
         super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "PatrolGeoJson"
         if points not in ("circle", "arrow", "label", "hidden"):
             msg = f"points: expected circle, arrow, label or hidden, got {points!r}"
             raise ValueError(msg)
+        if packed:
+            kinds = {(f.get("geometry") or {}).get("type") for f in data.get("features", [])}
+            if not kinds <= {"LineString", "MultiLineString"} or tooltip:
+                msg = f"packed: lines only and no tooltip, got {sorted(map(str, kinds))}"
+                raise ValueError(msg)
+        self.builder = "patrolLines" if packed else "patrolGeoJson"
         self.data_json = js_json(data)
         self.n_features = len(data.get("features", []))
         self.options_json = js_json(
@@ -341,7 +355,7 @@ class GeoJsonLayer(Layer):
 
     def js_expression(self, data_id: str) -> str:
         """JavaScript that builds the layer from the data block ``data_id``."""
-        return f"patrolGeoJson(patrolData({js_json(data_id)}), {self.options_json})"
+        return f"{self.builder}(patrolData({js_json(data_id)}), {self.options_json})"
 
     def render(self, **kwargs: Any) -> None:
         name = self.get_name() + "_data"
@@ -504,6 +518,234 @@ var PatrolLazy = L.LayerGroup.extend({
         L.LayerGroup.prototype.onAdd.call(this, map);
     }
 });
+function patrolLines(data, o) {
+    var options = Object.assign({interactive: o.interactive}, o.style);
+    if (o.pane) { options.pane = o.pane; }
+    var layer = new PatrolLines(data, options);
+    if (o.popup.length) {
+        layer.bindPopup(function (source) {
+            return patrolPopup(source.hitProperties(), o.popup, o.popupTitle);
+        }, {maxWidth: 320});
+    }
+    return layer;
+}
+// Many lines as one canvas path: coordinates decoded straight into typed arrays (Web
+// Mercator, 0-1), projected to pixels per zoom, drawn with one stroke; no Leaflet object per
+// vertex. Hit-testing finds the feature under the pointer for its popup.
+var PatrolLines = L.Path.extend({
+    options: {smoothFactor: 1},
+    initialize: function (collection, options) {
+        L.setOptions(this, options);
+        var strings = [], owners = [];
+        this._props = collection.features.map(function (f, k) {
+            var enc = f.geometry ? f.geometry.enc : [];
+            (typeof enc === "string" ? [enc] : enc).forEach(function (text) {
+                strings.push(text);
+                owners.push(k);
+            });
+            return f.properties;
+        });
+        var n = 0, i, j, text;
+        for (i = 0; i < strings.length; i++) {
+            text = strings[i];
+            for (j = 0; j < text.length; j++) { if (text.charCodeAt(j) < 95) { n++; } }
+        }
+        n >>= 1;  // two numbers (their last chunks below 95) a vertex
+        var xy = new Float64Array(2 * n), start = new Int32Array(strings.length + 1);
+        var box = new Float64Array(4 * strings.length), v = 0;
+        var max = 85.0511287798, d2r = Math.PI / 180, s = 90, w = 180, no = -90, e = -180;
+        for (i = 0; i < strings.length; i++) {
+            text = strings[i];
+            start[i] = v;
+            var index = 0, lat = 0, lon = 0, x0 = 1, y0 = 1, x1 = 0, y1 = 0;
+            while (index < text.length) {
+                for (var k = 0; k < 2; k++) {
+                    var shift = 0, result = 0, byte;
+                    do {
+                        byte = text.charCodeAt(index++) - 63;
+                        result |= (byte & 0x1f) << shift;
+                        shift += 5;
+                    } while (byte >= 0x20);
+                    var delta = (result & 1) ? ~(result >> 1) : (result >> 1);
+                    if (k === 0) { lat += delta; } else { lon += delta; }
+                }
+                var la = lat / 1e5, lo = lon / 1e5;
+                var sin = Math.sin(Math.max(-max, Math.min(max, la)) * d2r);
+                var x = lo / 360 + 0.5, y = 0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI);
+                xy[2 * v] = x;
+                xy[2 * v + 1] = y;
+                v++;
+                if (x < x0) { x0 = x; } if (x > x1) { x1 = x; }
+                if (y < y0) { y0 = y; } if (y > y1) { y1 = y; }
+                if (la < s) { s = la; } if (la > no) { no = la; }
+                if (lo < w) { w = lo; } if (lo > e) { e = lo; }
+            }
+            box[4 * i] = x0; box[4 * i + 1] = y0; box[4 * i + 2] = x1; box[4 * i + 3] = y1;
+        }
+        start[strings.length] = v;
+        this._xy = xy;
+        this._start = start;
+        this._box = box;
+        this._owner = Int32Array.from(owners);
+        this._hit = 0;
+        this._latLngBounds = v ? L.latLngBounds([s, w], [no, e]) : L.latLngBounds([]);
+    },
+    getBounds: function () { return this._latLngBounds; },
+    hitProperties: function () { return this._props[this._hit] || {}; },
+    beforeAdd: function (map) {
+        var renderer = map.getRenderer(this);
+        if (!(renderer instanceof L.Canvas)) {  // a map without preferCanvas
+            renderer = map._patrolCanvas = map._patrolCanvas || L.canvas({pane: this.options.pane});
+            map.addLayer(renderer);
+        }
+        this._renderer = renderer;
+    },
+    _project: function () {
+        var map = this._map, scale = map.options.crs.scale(map.getZoom()), o = map.getPixelOrigin();
+        var xy = this._xy, px = this._px;
+        if (!px || px.length !== xy.length) { px = this._px = new Float64Array(xy.length); }
+        var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity, x, y;
+        for (var i = 0; i < xy.length; i += 2) {
+            x = px[i] = Math.round(xy[i] * scale) - o.x;
+            y = px[i + 1] = Math.round(xy[i + 1] * scale) - o.y;
+            if (x < x0) { x0 = x; } if (x > x1) { x1 = x; }
+            if (y < y0) { y0 = y; } if (y > y1) { y1 = y; }
+        }
+        this._scale = scale;
+        this._origin = o;
+        var t = this._clickTolerance();
+        this._pxBounds = xy.length ? L.bounds([x0 - t, y0 - t], [x1 + t, y1 + t]) : null;
+        this._simplify();
+    },
+    // Douglas-Peucker in pixels, as Leaflet does for its polylines (smoothFactor): the
+    // vertices that matter at this zoom, marked in _keep
+    _simplify: function () {
+        var px = this._px, start = this._start, n = px.length >> 1;
+        var keep = this._keep && this._keep.length === n ? this._keep : new Uint8Array(n);
+        var stack = this._stack || (this._stack = new Int32Array(64));
+        var t2 = this.options.smoothFactor * this.options.smoothFactor;
+        keep.fill(0);
+        for (var q = 0; q + 1 < start.length; q++) {
+            var a = start[q], z = start[q + 1] - 1;
+            if (z < a) { continue; }
+            keep[a] = 1;
+            keep[z] = 1;
+            var top = 0;
+            stack[top++] = a;
+            stack[top++] = z;
+            while (top > 0) {
+                var last = stack[--top], first = stack[--top], worst = 0, at = -1;
+                var ax = px[2 * first], ay = px[2 * first + 1];
+                var dx = px[2 * last] - ax, dy = px[2 * last + 1] - ay, dd = dx * dx + dy * dy;
+                for (var i = first + 1; i < last; i++) {
+                    var ex = px[2 * i] - ax, ey = px[2 * i + 1] - ay, d;
+                    if (dd > 0) {
+                        var f = Math.max(0, Math.min(1, (ex * dx + ey * dy) / dd));
+                        ex -= f * dx;
+                        ey -= f * dy;
+                    }
+                    d = ex * ex + ey * ey;
+                    if (d > worst) { worst = d; at = i; }
+                }
+                if (worst > t2) {
+                    keep[at] = 1;
+                    if (top + 4 > stack.length) {
+                        var bigger = new Int32Array(stack.length * 2);
+                        bigger.set(stack);
+                        stack = this._stack = bigger;
+                    }
+                    stack[top++] = first;
+                    stack[top++] = at;
+                    stack[top++] = at;
+                    stack[top++] = last;
+                }
+            }
+        }
+        this._keep = keep;
+    },
+    _update: function () {
+        if (this._map) { this._updatePath(); }
+    },
+    _partOutside: function (q, x0, y0, x1, y1) {
+        var b = this._box, s = this._scale, o = this._origin;
+        return b[4 * q] * s - o.x > x1 || b[4 * q + 2] * s - o.x < x0
+            || b[4 * q + 1] * s - o.y > y1 || b[4 * q + 3] * s - o.y < y0;
+    },
+    _updatePath: function () {
+        var r = this._renderer;
+        if (!r._drawing || !this._px) { return; }
+        var ctx = r._ctx, px = this._px, start = this._start, keep = this._keep;
+        var pad = (this.options.weight || 0) + 2, b = r._bounds;
+        var x0 = b.min.x - pad, y0 = b.min.y - pad, x1 = b.max.x + pad, y1 = b.max.y + pad;
+        ctx.beginPath();
+        for (var q = 0; q + 1 < start.length; q++) {
+            var a = start[q], z = start[q + 1];
+            if (z - a < 2 || this._partOutside(q, x0, y0, x1, y1)) { continue; }
+            ctx.moveTo(px[2 * a], px[2 * a + 1]);
+            for (var k = a + 1; k < z; k++) {
+                if (keep[k]) { ctx.lineTo(px[2 * k], px[2 * k + 1]); }
+            }
+        }
+        r._fillStroke(ctx, this);
+    },
+    _containsPoint: function (p) {
+        if (!this._pxBounds || !this._pxBounds.contains(p)) { return false; }
+        var px = this._px, start = this._start, t = this._clickTolerance(), t2 = t * t;
+        for (var q = start.length - 2; q >= 0; q--) {  // the one drawn last first
+            if (this._partOutside(q, p.x - t - 1, p.y - t - 1, p.x + t + 1, p.y + t + 1)) {
+                continue;
+            }
+            for (var k = start[q] + 1; k < start[q + 1]; k++) {
+                var ax = px[2 * k - 2], ay = px[2 * k - 1];
+                var dx = px[2 * k] - ax, dy = px[2 * k + 1] - ay;
+                var f = dx || dy ? ((p.x - ax) * dx + (p.y - ay) * dy) / (dx * dx + dy * dy) : 0;
+                f = Math.max(0, Math.min(1, f));
+                var ex = ax + f * dx - p.x, ey = ay + f * dy - p.y;
+                if (ex * ex + ey * ey <= t2) {
+                    this._hit = this._owner[q];
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+});
+// The canvas of the top pane covers the whole map, so the pointer never reaches the canvas of
+// the panes below it (road bands, blind spots): what no layer here takes, the canvas below
+// gets (Leaflet asks only the canvas the pointer is on).
+var PatrolTopCanvas = L.Canvas.extend({
+    _below: function () {
+        var below = this._map && this._map._renderer;
+        return below && below !== this && below instanceof L.Canvas ? below : null;
+    },
+    _takes: function (point) {
+        for (var order = this._drawFirst; order; order = order.next) {
+            var layer = order.layer;
+            if (layer.options.interactive && layer._containsPoint(point)) { return true; }
+        }
+        return false;
+    },
+    _onClick: function (e) {
+        var below = this._below();
+        if (below && !this._takes(this._map.mouseEventToLayerPoint(e))) {
+            below._onClick(e);
+            return;
+        }
+        L.Canvas.prototype._onClick.call(this, e);
+    },
+    _handleMouseHover: function (e, point) {
+        var below = this._below();
+        if (below && !this._mouseHoverThrottled && !this._takes(point)) {
+            this._handleMouseOut(e);
+            below._handleMouseHover(e, point);
+            L.DomUtil[below._hoveredLayer ? "addClass" : "removeClass"](
+                this._container, "leaflet-interactive");
+            return;
+        }
+        if (below && below._hoveredLayer) { below._handleMouseOut(e); }
+        L.Canvas.prototype._handleMouseHover.call(this, e, point);
+    }
+});
 function patrolEscape(value) {
     return String(value).replace(/[&<>"']/g, function (c) {
         return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
@@ -582,6 +824,10 @@ class PageSetup(MacroElement):
         {% macro script(this, kwargs) %}
         {{ this.helpers }}
         {{ this._parent.get_name() }}.createPane("patrolTop").style.zIndex = 450;
+        if ({{ this._parent.get_name() }}.options.preferCanvas) {
+            {{ this._parent.get_name() }}._paneRenderers.patrolTop = new PatrolTopCanvas(
+                {pane: "patrolTop"});
+        }
         {% endmacro %}
         """
     )

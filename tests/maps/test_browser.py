@@ -8,7 +8,9 @@ pytest's tmp_path (``--basetemp`` to keep them). Needs Debian's ``chromium`` and
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import shapely
 
 from bench.browser import (
     INSTALL_HINT,
@@ -22,6 +24,7 @@ from maps.assets import save_map
 from maps.command_map import WITHIN_COLOURS, command_map
 from maps.i18n import strings
 from maps.officer_map import officer_map
+from tests.maps.helpers import decode_polyline, embedded_features
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None,
@@ -29,16 +32,23 @@ pytestmark = pytest.mark.skipif(
 )
 
 SLOT = "22:00-23:00"
-# the control points on the map now, as [point_id, ...], read from the Leaflet map itself
-SHOWN_POINTS_JS = """
+FIND_MAP_JS = """
 var map = window[Object.keys(window).find(function (k) { return /^map_[0-9a-f]{32}$/.test(k); })];
+"""
+# the control points on the map now, as [point_id, ...], read from the Leaflet map itself
+SHOWN_POINTS_JS = (
+    FIND_MAP_JS
+    + """
 var shown = [];
 map.eachLayer(function (layer) {
     var p = layer.feature && layer.feature.properties;
-    if (p && p.point_id !== undefined && layer instanceof L.CircleMarker) { shown.push(p.point_id); }
+    if (p && p.point_id !== undefined && layer instanceof L.CircleMarker) {
+        shown.push(p.point_id);
+    }
 });
 return shown;
 """
+)
 
 
 def expected_command_layers(plan, lang: str) -> set[str]:
@@ -50,6 +60,32 @@ def expected_command_layers(plan, lang: str) -> set[str]:
               ((0, 1), (1, 3), (3, 5))}  # fmt: skip
     names.add(t["road_beyond"].format(minutes=5))
     return names
+
+
+def _spot_far_from(feature, others) -> tuple[float, float]:
+    """(lat, lon) of the segment middle on a drawn line ``feature`` (from the page's data)
+    farthest from every geometry of ``others`` (frames, any CRS): a click there lands on that
+    line and on nothing drawn above it."""
+    enc = feature["geometry"]["enc"]
+    lines = [np.array(decode_polyline(text)) for text in ([enc] if isinstance(enc, str) else enc)]
+    middles = shapely.points(np.concatenate([(x[1:] + x[:-1]) / 2 for x in lines if len(x) > 1]))
+    others = shapely.union_all([o.to_crs("EPSG:4326").geometry.union_all() for o in others])
+    best = middles[np.argmax(shapely.distance(middles, others))]
+    return best.y, best.x
+
+
+def _popup_after_click(browser, lat: float, lon: float) -> str:
+    """Centre the map on (lat, lon) at zoom 18, click the centre with the mouse, read the popup."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    browser.run(
+        FIND_MAP_JS + f"map.closePopup(); map.setView([{lat}, {lon}], 18, {{animate: false}});"
+    )
+    container = browser.driver.find_element("css selector", ".leaflet-container")
+    ActionChains(browser.driver).move_to_element(container).click().perform()
+    return browser.run(
+        "var p = document.querySelector('.leaflet-popup-content'); return p ? p.innerText : '';"
+    )
 
 
 def test_maps_in_headless_chromium(plan, tmp_path):
@@ -92,6 +128,22 @@ def test_maps_in_headless_chromium(plan, tmp_path):
                 cps = plan.control_points
                 assert sorted(shown) == sorted(cps[cps["slot"] == slot]["point_id"])
                 assert t["legend"] in browser.run("return document.body.innerText;")
+                # popups of the road, the blind spots and the posts, clicked with the mouse
+                # (the road and blind spots lie below the canvas of the points and lines)
+                drawn = embedded_features((site / f"{name}.html").read_text(encoding="utf-8"))
+                top = [plan.posts, plan.control_points, plan.patrol_lines]
+                blind = next(f for f in drawn if f["properties"].get("title", "").endswith("#1"))
+                spot = _spot_far_from(blind, top)  # blind spots are drawn above all the road
+                text = _popup_after_click(browser, *spot)
+                assert f"{t['blind_spots']} #1" in text and t["incident_weight"] in text
+                first = next(f for f in drawn if f["properties"].get("band") == "0-1 min")
+                later = plan.road_minutes[plan.road_minutes["minutes_from"] > 0]  # drawn above
+                others = [*top, later, plan.blind_spots]
+                text = _popup_after_click(browser, *_spot_far_from(first, others))
+                assert t["coverage"] in text and "0-1 min" in text
+                post = plan.posts.to_crs("EPSG:4326").iloc[0]
+                text = _popup_after_click(browser, post.geometry.y, post.geometry.x)
+                assert post["name"] in text and t["road_km_within"].format(minutes=1) in text
 
         with Browser(width=390, height=844, mobile=True) as phone:
             report = phone.open(base + "line_en.html", tmp_path / "line_en.png")

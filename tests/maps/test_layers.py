@@ -1,10 +1,11 @@
-"""Building blocks of the maps: encoded polylines, checked against Google's documented example."""
+"""Building blocks of the maps: encoded polylines (Google's documented example), packed layers."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from maps._layers import encode_coords, encode_lines
+from maps._layers import GeoJsonLayer, encode_coords, encode_lines
 from tests.maps.helpers import decode_polyline
 
 # developers.google.com/maps/documentation/utilities/polylinealgorithm, as (lon, lat)
@@ -25,3 +26,17 @@ def test_encode_many_lines_at_once_as_one_by_one():
     for x, text in zip(lines, texts, strict=True):
         decoded = np.array(decode_polyline(text), dtype=float).reshape(-1, 2)
         assert np.allclose(decoded, np.round(x, 5), atol=1e-9)
+
+
+def test_packed_layers_take_lines_only():
+
+    line = {"type": "LineString", "enc": encode_coords(np.array(GOOGLE))}
+    point = {"type": "Point", "coordinates": [24.9, 60.2]}
+    lines = {"type": "FeatureCollection", "features": [{"properties": {}, "geometry": line}]}
+    layer = GeoJsonLayer(lines, name="road", style={}, popup=[("band", "Band")], packed=True)
+    assert layer.js_expression("x").startswith("patrolLines(")
+    points = {"type": "FeatureCollection", "features": [{"properties": {}, "geometry": point}]}
+    with pytest.raises(ValueError, match="packed: lines only"):
+        GeoJsonLayer(points, name="posts", style={}, packed=True)
+    with pytest.raises(ValueError, match="no tooltip"):
+        GeoJsonLayer(lines, name="road", style={}, tooltip="band", packed=True)
