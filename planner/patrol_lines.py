@@ -193,23 +193,30 @@ def _gather(order: IntArray, indptr: IntArray, nodes: IntArray) -> IntArray:
 
 def _path_values(net: Network, reg: _Region, st: _State, pred: IntArray) -> FloatArray:
     """Per local node: the value not yet collected along the shortest path to it (sums down
-    the predecessor tree by pointer doubling; a segment met twice counts twice: an estimate)."""
+    the predecessor tree by pointer doubling, on the reached nodes only; a segment met twice
+    counts twice: an estimate)."""
     n = len(pred)
-    acc = np.zeros(n)
+    out = np.zeros(n)
     x = np.flatnonzero(pred >= 0)
     if len(x) == 0:
-        return acc
+        return out
     e = reg.key_edge[np.searchsorted(reg.key_sorted, pred[x] * n + x)]
     seg = net.edge_segment[e]
     v = net.edge_v[e]
-    acc[x] = st.seg_value[seg] * ~st.collected[seg] + st.cp_value[v] * ~st.passed[v]
-    anc = np.where(pred >= 0, pred, np.arange(n))
+    # compact numbering: 0 is the root (every predecessor outside x), 1.. the reached nodes
+    pos = np.zeros(n, dtype=np.int64)
+    pos[x] = np.arange(1, len(x) + 1)
+    acc = np.zeros(len(x) + 1)
+    acc[1:] = st.seg_value[seg] * ~st.collected[seg] + st.cp_value[v] * ~st.passed[v]
+    anc = np.concatenate([[0], pos[pred[x]]])
     while True:
         acc = acc + acc[anc]
         up = anc[anc]
         if (up == anc).all():
-            return acc
+            break
         anc = up
+    out[x] = acc[1:]
+    return out
 
 
 def _path_to(pred: IntArray, src: int, dst: int) -> list[int]:
