@@ -598,6 +598,7 @@ class _LineSearch:
         shared_cost: float,
         cache: _StartCache,
         scratch: IntArray,
+        own: npt.NDArray[np.bool_],
     ) -> None:
         self.net, self.reg = net, reg
         self.base, self.item_count, self.is_cp = base, item_count, is_cp
@@ -616,7 +617,9 @@ class _LineSearch:
         )
         self.cnt[present] = counts
         self._counts = dict(zip(present.tolist(), counts.tolist(), strict=True))
-        self._own0 = set(self._counts)  # the line's items before the search
+        self.own = own  # the line's items before the search (counted in item_count)
+        self.own[present] = True
+        self._present = present
         self.value = float(self.weight(present).sum())
         self.length = float(sum(net.edge_length_m[e].sum() for e in self._parts()))
         self.beta = shared_cost
@@ -626,6 +629,7 @@ class _LineSearch:
     def finish(self) -> None:
         """Leave the shared scratch counts at zero for the next search."""
         self.cnt[np.fromiter(self._counts, dtype=np.int64, count=len(self._counts))] = 0
+        self.own[self._present] = False
 
     def edge(self, j: int) -> IntArray:
         """Region edge ``j`` as a one-edge route piece (one array per edge, for :meth:`meta`)."""
@@ -680,13 +684,25 @@ class _LineSearch:
             got = self.cache.from_cand[node] = (pos, dist[pos])
         return got
 
-    def piece(self, a: int, b: int) -> IntArray:
-        """Edges of the shortest path between local nodes ``a`` and ``b`` (cached)."""
+    def piece(self, a: int, b: int, bound: float | None = None) -> IntArray:
+        """Edges of the shortest path between local nodes ``a`` and ``b`` (cached); ``bound``
+        (m), when known, is at least its length and keeps the search small."""
         key = (a, b)
         if key not in self._pieces:
-            dist, pred = self.fwd(a)
-            if not np.isfinite(dist[b]):  # beyond the search radius: search the whole region
-                _, pred = dijkstra(self.reg.sub, directed=True, indices=a, return_predecessors=True)
+            pred = None
+            if bound is not None and a not in self._fwd:
+                dist, pred = dijkstra(
+                    self.reg.sub, directed=True, indices=a, limit=bound + _EPS_M,
+                    return_predecessors=True,
+                )  # fmt: skip
+                if not np.isfinite(dist[b]):
+                    pred = None
+            if pred is None:
+                dist, pred = self.fwd(a)
+                if not np.isfinite(dist[b]):  # beyond the search radius: the whole region
+                    _, pred = dijkstra(
+                        self.reg.sub, directed=True, indices=a, return_predecessors=True
+                    )
             self._pieces[key] = self.reg.edges_of(_path_to(pred, a, b))
         return self._pieces[key]
 
@@ -707,17 +723,20 @@ class _LineSearch:
     ) -> tuple[list[int], list[IntArray], list[tuple[IntArray, int]]]:
         a = self._heads(T)[i]
         b = self._tails(T)[i + 1]
-        new = self.piece(a, b)
+        now = self.meta(P[i])[1] + float(self.reg.elen[T[i]]) + self.meta(P[i + 1])[1]
+        new = self.piece(a, b, now)
         ops = [(P[i], -1), (self.edge(T[i]), -1), (P[i + 1], -1), (new, 1)]
         return T[:i] + T[i + 1 :], P[:i] + [new] + P[i + 2 :], ops
 
     def _insert(
-        self, T: list[int], P: list[IntArray], p: int, c: int
+        self, T: list[int], P: list[IntArray], p: int, c: int, to_m: float, from_m: float
     ) -> tuple[list[int], list[IntArray], list[tuple[IntArray, int]]]:
+        """Insert target ``c`` at position ``p``, ``to_m`` metres from the node before it
+        and ``from_m`` metres back to the node after it."""
         a = self._heads(T)[p]
         b = self._tails(T)[p]
-        first = self.piece(a, int(self.reg.eu[c]))
-        second = self.piece(int(self.reg.ev[c]), b)
+        first = self.piece(a, int(self.reg.eu[c]), to_m)
+        second = self.piece(int(self.reg.ev[c]), b, from_m)
         ops = [(P[p], -1), (first, 1), (self.edge(c), 1), (second, 1)]
         return T[:p] + [c] + T[p:], P[:p] + [first, second] + P[p + 1 :], ops
 
@@ -732,8 +751,7 @@ class _LineSearch:
         sh = self._shared_m.get(key)
         if sh is None or sh[0] is not edges:
             segs = self.net.edge_segment[edges]
-            mine = np.array([x in self._own0 for x in segs.tolist()], dtype=np.int64)
-            shared = self.item_count[segs] - mine > 0  # other lines run on these segments
+            shared = self.item_count[segs] > self.own[segs]  # other lines run on these
             sh = (edges, float(got[3][shared].sum()))
             self._shared_m[key] = sh
         return got[1], got[2], sh[1]
@@ -776,8 +794,9 @@ class _LineSearch:
 
     def _insertions(
         self, T: list[int], P: list[IntArray], length: float
-    ) -> list[tuple[float, int, int]]:
-        """Best (estimated value per extra metre, position, candidate) insertions into ``T``."""
+    ) -> list[tuple[float, int, int, float, float]]:
+        """Best insertions into ``T``: (estimated value per extra metre, position, candidate,
+        metres to it, metres from it)."""
         reg = self.reg
         n_seg = self.net.n_segments
         fpos = np.flatnonzero(self.cnt[reg.eseg[self.cand]] == 0)
@@ -808,7 +827,11 @@ class _LineSearch:
         if top is None:
             part = np.argpartition(-score, _TRY)[:_TRY]
             top = ok[part[np.argsort(-score[part], kind="stable")]]
-        return [(float(val[i] / max(best[i], 1.0)), int(pos[i]), int(fresh[i])) for i in top]
+        return [
+            (float(val[i] / max(best[i], 1.0)), int(pos[i]), int(fresh[i]), F[pos[i], fpos[i]],
+             B[pos[i], fpos[i]])
+            for i in top
+        ]  # fmt: skip
 
     def step(self, rng: np.random.Generator) -> bool:
         """A sweep of removals (in random order), then the first insertion that helps among
@@ -822,10 +845,10 @@ class _LineSearch:
                 continue  # inside a run of targets: the route would stay the same
             improved |= self.attempt(*self._remove(self.T, self.P, i))
         ratio = self.value / self.cost
-        for score, p, c in self._insertions(self.T, self.P, self.length):
+        for score, p, c, to_m, from_m in self._insertions(self.T, self.P, self.length):
             if score <= ratio:
                 break
-            if self.attempt(*self._insert(self.T, self.P, p, c)):
+            if self.attempt(*self._insert(self.T, self.P, p, c, to_m, from_m)):
                 return True
         return improved
 
@@ -1139,7 +1162,8 @@ def _improve(
     for r in routes:
         item_count[items(r)] += 1
     caches = {b.start: _StartCache() for _, b in built}
-    scratch = np.zeros(len(base), dtype=np.int64)
+    scratch = np.zeros(len(base), dtype=np.int64)  # per item, for the line being searched
+    own = np.zeros(len(base), dtype=bool)
     rounds = 0
     active = np.ones(len(built), dtype=bool)  # lines that improved on their last visit
     while time.perf_counter() < deadline:
@@ -1167,6 +1191,7 @@ def _improve(
                 shared_cost=shared_cost,
                 cache=caches[b.start],
                 scratch=scratch,
+                own=own,
             )
             improved = search.step(rng)
             search.finish()
