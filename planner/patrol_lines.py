@@ -85,9 +85,11 @@ from geo.graph import MIN_TRAVEL_TIME_S, Network, build_csr
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# Measured on the city benchmark (238 lines of 3-8 km): 0.8 keeps overlap at 59% with 2.9x
-# random walks and 0.98x top-edges loops per line; 0.5 gives 3.3x and 1.08x at 67% overlap.
-# Little overlap is asked for, so 0.8 is the default.
+# Measured on the city benchmark (238 lines of 3-8 km, 9 s limit, 2 busy cores): 0.8 gives
+# 57-60% overlap with 3.0-3.1x random walks and 0.98-1.11x top-edges loops per line (3.3x,
+# 1.21x, 55% once the local search has run to its end, ~13 s CPU); 0.5 gives 3.3x and 1.15x
+# at 64% overlap; 1.0 gives 32% overlap but 1.3x and 0.45x. Little overlap is asked for, so
+# 0.8 is the default.
 DEFAULT_OVERLAP_PENALTY = 0.8
 DEFAULT_CONTROL_BONUS = 1.0
 CONTROL_BONUS_QUANTILE = 0.9
