@@ -581,7 +581,9 @@ class _LineSearch:
     paths ``P``. What a line collects are "items": its street segments and the control points
     it reaches, each counted once; ``cnt`` counts how often the route runs over each item, so
     a move's value is exact (paths pass over other targets' segments too) without
-    re-measuring the whole route.
+    re-measuring the whole route. A line's ``value`` is its items' full demand (and bonuses);
+    its ``cost`` is its metres plus ``shared_cost`` times its metres on segments other lines
+    of the slot run on; moves must raise ``value / cost``.
     """
 
     def __init__(
