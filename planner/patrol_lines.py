@@ -30,13 +30,14 @@ Method (a per-start greedy, then an optional local search):
    that it adds one out-and-back detour to the node that brings it into the bounds. A start
    from which no loop meets the bounds gets a note; :class:`~geo.errors.InfeasibleError` is
    raised only if no line at all can be built.
-4. Local search (``improve=True``): per line, remove a target segment (one sweep in random
-   order) or insert the candidate worth most per extra metre where it costs least; the route
-   is re-stitched with shortest paths and a move is kept only if the re-measured route stays
-   within the bounds and its value per (priced) metre rises (see below). Lines are greedy
-   until ``max_m``; the search mostly trims their weak parts, so lines end up between
-   ``min_m`` and ``max_m``, as long as their demand holds up. Rounds over all lines run until
-   no move helps or ``time_limit_s`` is spent.
+4. Local search (``improve=True``): per line, remove a target (a sweep in random order),
+   then insert the first of the candidates estimated best per extra metre that helps,
+   placed where it costs least; the route is re-stitched with shortest paths and a move is
+   kept only if the re-measured route stays within the bounds and its value per (priced)
+   metre rises (see below). The greedy fills each line up to ``max_m``; the search mostly
+   trims the weak parts, so lines end up as long as their demand holds up. One such step per
+   line and round, for the lines that still improve, until none does or ``time_limit_s``
+   is spent (the search's memory of shortest paths is kept across rounds, per start).
 
 Values and penalties:
 
@@ -84,9 +85,11 @@ from geo.graph import MIN_TRAVEL_TIME_S, Network, build_csr
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# Measured on the city benchmark (238 lines of 3-8 km): 0.8 keeps overlap at 59% with 2.9x
-# random walks and 0.98x top-edges loops per line; 0.5 gives 3.3x and 1.08x at 67% overlap.
-# Little overlap is asked for, so 0.8 is the default.
+# Measured on the city benchmark (238 lines of 3-8 km, 9 s limit, 2 busy cores): 0.8 gives
+# 57-60% overlap with 3.0-3.1x random walks and 0.98-1.11x top-edges loops per line (3.3x,
+# 1.21x, 55% once the local search has run to its end, ~13 s CPU); 0.5 gives 3.3x and 1.15x
+# at 64% overlap; 1.0 gives 32% overlap but 1.3x and 0.45x. Little overlap is asked for, so
+# 0.8 is the default.
 DEFAULT_OVERLAP_PENALTY = 0.8
 DEFAULT_CONTROL_BONUS = 1.0
 CONTROL_BONUS_QUANTILE = 0.9
@@ -132,6 +135,7 @@ class LinesResult:
 
 _DISC_MARGIN = 1.01  # straight-line reach of a region, relative margin (projection scale) ...
 _DISC_MARGIN_M = 10.0  # ... and absolute margin, m
+_TRY = 30  # insertions tried per step of the local search, best estimated first
 _SEARCH_RADIUS_M = 1200.0  # searches of the local search (the whole region only to join targets)
 _FIRST_RADIUS_M = 600.0  # first search radius of a greedy step (widened when needed)
 _PRUNE_EVERY = 8  # greedy steps between prunings of the candidate pool
@@ -191,23 +195,30 @@ def _gather(order: IntArray, indptr: IntArray, nodes: IntArray) -> IntArray:
 
 def _path_values(net: Network, reg: _Region, st: _State, pred: IntArray) -> FloatArray:
     """Per local node: the value not yet collected along the shortest path to it (sums down
-    the predecessor tree by pointer doubling; a segment met twice counts twice: an estimate)."""
+    the predecessor tree by pointer doubling, on the reached nodes only; a segment met twice
+    counts twice: an estimate)."""
     n = len(pred)
-    acc = np.zeros(n)
+    out = np.zeros(n)
     x = np.flatnonzero(pred >= 0)
     if len(x) == 0:
-        return acc
+        return out
     e = reg.key_edge[np.searchsorted(reg.key_sorted, pred[x] * n + x)]
     seg = net.edge_segment[e]
     v = net.edge_v[e]
-    acc[x] = st.seg_value[seg] * ~st.collected[seg] + st.cp_value[v] * ~st.passed[v]
-    anc = np.where(pred >= 0, pred, np.arange(n))
+    # compact numbering: 0 is the root (every predecessor outside x), 1.. the reached nodes
+    pos = np.zeros(n, dtype=np.int64)
+    pos[x] = np.arange(1, len(x) + 1)
+    acc = np.zeros(len(x) + 1)
+    acc[1:] = st.seg_value[seg] * ~st.collected[seg] + st.cp_value[v] * ~st.passed[v]
+    anc = np.concatenate([[0], pos[pred[x]]])
     while True:
         acc = acc + acc[anc]
         up = anc[anc]
         if (up == anc).all():
-            return acc
+            break
         anc = up
+    out[x] = acc[1:]
+    return out
 
 
 def _path_to(pred: IntArray, src: int, dst: int) -> list[int]:
@@ -401,6 +412,7 @@ class _Built:
     start: int
     edges: IntArray
     targets: list[int]  # region-edge positions of the targets, in order
+    pieces: list[IntArray]  # the route's edges between them: start, targets, start
 
 
 def _build_line(
@@ -418,6 +430,7 @@ def _build_line(
     used_m = value = 0.0
     route: list[IntArray] = []
     targets: list[int] = []
+    pieces: list[list[IntArray]] = [[]]
     touched_s: list[IntArray] = []
     touched_n: list[IntArray] = []
     ev_glob = reg.nodes[reg.ev]
@@ -425,9 +438,11 @@ def _build_line(
     def walk(path: list[int], target: int | None) -> None:
         nonlocal cur, used_m, value
         e = reg.edges_of(path)
+        pieces[-1].append(e)
         if target is not None:
             e = np.append(e, reg.e[target])
             targets.append(target)
+            pieces.append([])
         route.append(e)
         segs = np.unique(net.edge_segment[e])
         value += float(st.seg_value[segs[~st.collected[segs]]].sum())
@@ -534,7 +549,8 @@ def _build_line(
         edges = np.concatenate(route) if route else np.empty(0, dtype=np.int64)
         if len(edges) == 0:
             return None
-        return _Built(start=reg.start, edges=edges, targets=targets)
+        joined = [np.concatenate(p) if p else np.empty(0, dtype=np.int64) for p in pieces]
+        return _Built(start=reg.start, edges=edges, targets=targets, pieces=joined)
     finally:
         for s in touched_s:
             st.collected[s] = False
@@ -545,6 +561,19 @@ def _build_line(
 # --- local search --------------------------------------------------------------------------
 
 
+@dataclass
+class _StartCache:
+    """What the local search learns about one start's region, kept across rounds and shared
+    by the lines of that start: route pieces between node pairs, and per node the metres to
+    (``to_cand``) and from (``from_cand``) the candidate targets within the search radius."""
+
+    pieces: dict[tuple[int, int], IntArray] = field(default_factory=dict)
+    to_cand: dict[int, tuple[IntArray, FloatArray]] = field(default_factory=dict)
+    from_cand: dict[int, tuple[IntArray, FloatArray]] = field(default_factory=dict)
+    edge: dict[int, IntArray] = field(default_factory=dict)  # one-edge pieces
+    meta: dict[int, tuple[IntArray, list[int], float, FloatArray]] = field(default_factory=dict)
+
+
 class _LineSearch:
     """Moves on one line's targets, measured exactly and incrementally.
 
@@ -552,7 +581,9 @@ class _LineSearch:
     paths ``P``. What a line collects are "items": its street segments and the control points
     it reaches, each counted once; ``cnt`` counts how often the route runs over each item, so
     a move's value is exact (paths pass over other targets' segments too) without
-    re-measuring the whole route.
+    re-measuring the whole route. A line's ``value`` is its items' full demand (and bonuses);
+    its ``cost`` is its metres plus ``shared_cost`` times its metres on segments other lines
+    of the slot run on; moves must raise ``value / cost``.
     """
 
     def __init__(
@@ -560,6 +591,7 @@ class _LineSearch:
         net: Network,
         reg: _Region,
         targets: list[int],
+        pieces: list[IntArray],
         *,
         base: FloatArray,
         item_count: IntArray,
@@ -568,36 +600,46 @@ class _LineSearch:
         min_m: float,
         max_m: float,
         shared_cost: float,
-        pieces: dict[tuple[int, int], IntArray],
+        cache: _StartCache,
+        scratch: IntArray,
+        own: npt.NDArray[np.bool_],
     ) -> None:
         self.net, self.reg = net, reg
         self.base, self.item_count, self.is_cp = base, item_count, is_cp
         self.cand = cand
         self.min_m, self.max_m = min_m, max_m
         self._fwd: dict[int, tuple[FloatArray, IntArray]] = {}
-        self._bwd: dict[int, FloatArray] = {}
-        self._pieces = pieces  # kept by the caller across rounds
+        self.cache = cache
+        self._pieces = cache.pieces
         self.T = list(targets)
-        self.P = [
-            self.piece(a, b) for a, b in zip(self._heads(self.T), self._tails(self.T), strict=True)
-        ]
-        self.cnt = np.zeros(len(base), dtype=np.int64)
-        for e in self._parts():
-            np.add.at(self.cnt, self.items(e), 1)
-        self.own0 = self.cnt > 0  # the line's items before the search (counted in item_count)
-        present = np.flatnonzero(self.own0)
+        self.P = list(pieces)
+        # per item: how often the route runs over it (``scratch``, all zero between searches;
+        # the same counts in ``_counts`` for quick lookups) and whether other lines run on it
+        self.cnt = scratch
+        present, counts = np.unique(
+            np.concatenate([self.items(e) for e in self._parts()]), return_counts=True
+        )
+        self.cnt[present] = counts
+        self._counts = dict(zip(present.tolist(), counts.tolist(), strict=True))
+        self.own = own  # the line's items before the search (counted in item_count)
+        self.own[present] = True
+        self._present = present
         self.value = float(self.weight(present).sum())
         self.length = float(sum(net.edge_length_m[e].sum() for e in self._parts()))
-        n_seg = net.n_segments
-        self.shared = (item_count[:n_seg] - self.own0[:n_seg]) > 0  # segments others run on
         self.beta = shared_cost
-        self.cost = self.length + self.beta * float(sum(self.shared_m(e) for e in self._parts()))
+        self._shared_m: dict[int, tuple[IntArray, float]] = {}
+        self.cost = self.length + self.beta * sum(self.meta(e)[2] for e in self._parts())
 
-    def shared_m(self, edges: IntArray) -> float:
-        if self.beta == 0:
-            return 0.0
-        e = edges[self.shared[self.net.edge_segment[edges]]]
-        return float(self.net.edge_length_m[e].sum())
+    def finish(self) -> None:
+        """Leave the shared scratch counts at zero for the next search."""
+        self.cnt[np.fromiter(self._counts, dtype=np.int64, count=len(self._counts))] = 0
+        self.own[self._present] = False
+
+    def edge(self, j: int) -> IntArray:
+        """Region edge ``j`` as a one-edge route piece (one array per edge, for :meth:`meta`)."""
+        if j not in self.cache.edge:
+            self.cache.edge[j] = self.reg.e[j : j + 1]
+        return self.cache.edge[j]
 
     # route pieces
     def _heads(self, T: list[int]) -> list[int]:
@@ -609,7 +651,7 @@ class _LineSearch:
     def _parts(self) -> list[IntArray]:
         out = [self.P[0]]
         for j, p in zip(self.T, self.P[1:], strict=True):
-            out += [self.reg.e[j : j + 1], p]
+            out += [self.edge(j), p]
         return out
 
     @property
@@ -625,21 +667,46 @@ class _LineSearch:
             )  # fmt: skip
         return self._fwd[node]
 
-    def bwd(self, node: int) -> FloatArray:
-        """Metres to ``node``, within :data:`_SEARCH_RADIUS_M`."""
-        if node not in self._bwd:
-            self._bwd[node] = dijkstra(
-                self.reg.sub_t, directed=True, indices=node, limit=_SEARCH_RADIUS_M
-            )
-        return self._bwd[node]
+    def to_cand(self, node: int) -> tuple[IntArray, FloatArray]:
+        """Candidates (positions in ``cand``) whose tail is within the search radius of
+        ``node``, and the metres to it."""
+        got = self.cache.to_cand.get(node)
+        if got is None:
+            dist = self.fwd(node)[0][self.reg.eu[self.cand]]
+            pos = np.flatnonzero(np.isfinite(dist))
+            got = self.cache.to_cand[node] = (pos, dist[pos])
+        return got
 
-    def piece(self, a: int, b: int) -> IntArray:
-        """Edges of the shortest path between local nodes ``a`` and ``b`` (cached)."""
+    def from_cand(self, node: int) -> tuple[IntArray, FloatArray]:
+        """Candidates whose head is within the search radius before ``node``, and the metres."""
+        got = self.cache.from_cand.get(node)
+        if got is None:
+            dist = dijkstra(self.reg.sub_t, directed=True, indices=node, limit=_SEARCH_RADIUS_M)[
+                self.reg.ev[self.cand]
+            ]
+            pos = np.flatnonzero(np.isfinite(dist))
+            got = self.cache.from_cand[node] = (pos, dist[pos])
+        return got
+
+    def piece(self, a: int, b: int, bound: float | None = None) -> IntArray:
+        """Edges of the shortest path between local nodes ``a`` and ``b`` (cached); ``bound``
+        (m), when known, is at least its length and keeps the search small."""
         key = (a, b)
         if key not in self._pieces:
-            dist, pred = self.fwd(a)
-            if not np.isfinite(dist[b]):  # beyond the search radius: search the whole region
-                _, pred = dijkstra(self.reg.sub, directed=True, indices=a, return_predecessors=True)
+            pred = None
+            if bound is not None and a not in self._fwd:
+                dist, pred = dijkstra(
+                    self.reg.sub, directed=True, indices=a, limit=bound + _EPS_M,
+                    return_predecessors=True,
+                )  # fmt: skip
+                if not np.isfinite(dist[b]):
+                    pred = None
+            if pred is None:
+                dist, pred = self.fwd(a)
+                if not np.isfinite(dist[b]):  # beyond the search radius: the whole region
+                    _, pred = dijkstra(
+                        self.reg.sub, directed=True, indices=a, return_predecessors=True
+                    )
             self._pieces[key] = self.reg.edges_of(_path_to(pred, a, b))
         return self._pieces[key]
 
@@ -660,94 +727,134 @@ class _LineSearch:
     ) -> tuple[list[int], list[IntArray], list[tuple[IntArray, int]]]:
         a = self._heads(T)[i]
         b = self._tails(T)[i + 1]
-        new = self.piece(a, b)
-        ops = [(P[i], -1), (self.reg.e[T[i] : T[i] + 1], -1), (P[i + 1], -1), (new, 1)]
+        now = self.meta(P[i])[1] + float(self.reg.elen[T[i]]) + self.meta(P[i + 1])[1]
+        new = self.piece(a, b, now)
+        ops = [(P[i], -1), (self.edge(T[i]), -1), (P[i + 1], -1), (new, 1)]
         return T[:i] + T[i + 1 :], P[:i] + [new] + P[i + 2 :], ops
 
     def _insert(
-        self, T: list[int], P: list[IntArray], p: int, c: int
+        self, T: list[int], P: list[IntArray], p: int, c: int, to_m: float, from_m: float
     ) -> tuple[list[int], list[IntArray], list[tuple[IntArray, int]]]:
+        """Insert target ``c`` at position ``p``, ``to_m`` metres from the node before it
+        and ``from_m`` metres back to the node after it."""
         a = self._heads(T)[p]
         b = self._tails(T)[p]
-        first = self.piece(a, int(self.reg.eu[c]))
-        second = self.piece(int(self.reg.ev[c]), b)
-        ops = [(P[p], -1), (first, 1), (self.reg.e[c : c + 1], 1), (second, 1)]
+        first = self.piece(a, int(self.reg.eu[c]), to_m)
+        second = self.piece(int(self.reg.ev[c]), b, from_m)
+        ops = [(P[p], -1), (first, 1), (self.edge(c), 1), (second, 1)]
         return T[:p] + [c] + T[p:], P[:p] + [first, second] + P[p + 1 :], ops
 
+    def meta(self, edges: IntArray) -> tuple[list[int], float, float]:
+        """Items, metres and shared metres of a route piece (cached while the piece lives)."""
+        key = id(edges)
+        got = self.cache.meta.get(key)
+        if got is None or got[0] is not edges:
+            lengths = self.net.edge_length_m[edges]
+            got = (edges, self.items(edges).tolist(), float(lengths.sum()), lengths)
+            self.cache.meta[key] = got
+        sh = self._shared_m.get(key)
+        if sh is None or sh[0] is not edges:
+            segs = self.net.edge_segment[edges]
+            shared = self.item_count[segs] > self.own[segs]  # other lines run on these
+            sh = (edges, float(got[3][shared].sum()))
+            self._shared_m[key] = sh
+        return got[1], got[2], sh[1]
+
     def attempt(self, T: list[int], P: list[IntArray], ops: list[tuple[IntArray, int]]) -> bool:
-        """Apply the changes; keep them if in bounds and worth more per metre, else undo."""
+        """Apply the changes; keep them if in bounds and worth more per metre, else undo.
+        (Plain Python on the few items a move touches: faster than numpy calls here.)"""
         if not T:
             return False
-        length = self.length + sum(s * float(self.net.edge_length_m[e].sum()) for e, s in ops)
+        metas = [self.meta(e) for e, _ in ops]
+        length = self.length
+        shared = 0.0
+        for (_, sign), (_, m, sh) in zip(ops, metas, strict=True):
+            length += sign * m
+            shared += sign * sh
         if not (self.min_m - _EPS_M <= length <= self.max_m + _EPS_M) or length <= 0:
             return False
-        its = [(self.items(e), s) for e, s in ops]
-        ids = np.unique(np.concatenate([i for i, _ in its]))
-        before = self.cnt[ids] > 0
-        for i, s in its:
-            np.add.at(self.cnt, i, s)
-        after = self.cnt[ids] > 0
-        value = self.value + float((self.weight(ids) * (after.astype(float) - before)).sum())
-        cost = self.cost + length - self.length
-        if self.beta:
-            cost += self.beta * sum(s * self.shared_m(e) for e, s in ops)
+        cost = self.cost + length - self.length + self.beta * shared
+        change: dict[int, int] = {}
+        for (_, sign), (items, _, _) in zip(ops, metas, strict=True):
+            for x in items:
+                change[x] = change.get(x, 0) + sign
+        counts, base = self._counts, self.base
+        value = self.value
+        for x, c in change.items():
+            if c:
+                old = counts.get(x, 0)
+                if old > 0 and old + c <= 0:
+                    value -= float(base[x])
+                elif old <= 0 and old + c > 0:
+                    value += float(base[x])
         if value * self.cost > self.value * cost * (1 + 1e-9):
+            for x, c in change.items():
+                if c:
+                    counts[x] = counts.get(x, 0) + c
+                    self.cnt[x] += c
             self.T, self.P, self.value, self.length, self.cost = T, P, value, length, cost
             return True
-        for i, s in its:
-            np.add.at(self.cnt, i, -s)
         return False
 
     def _insertions(
         self, T: list[int], P: list[IntArray], length: float
-    ) -> list[tuple[float, int, int]]:
-        """Best (estimated value per extra metre, position, candidate) insertions into ``T``."""
+    ) -> list[tuple[float, int, int, float, float]]:
+        """Best insertions into ``T``: (estimated value per extra metre, position, candidate,
+        metres to it, metres from it)."""
         reg = self.reg
         n_seg = self.net.n_segments
-        fresh = self.cand[self.cnt[reg.eseg[self.cand]] == 0]
-        if len(fresh) == 0:
+        fpos = np.flatnonzero(self.cnt[reg.eseg[self.cand]] == 0)
+        if len(fpos) == 0:
             return []
+        fresh = self.cand[fpos]
         val = self.weight(reg.eseg[fresh])
         hv = reg.nodes[reg.ev[fresh]]
         cp = self.is_cp[hv] & (self.cnt[n_seg + hv] == 0)
         val[cp] += self.weight(n_seg + hv[cp])
         heads, tails = self._heads(T), self._tails(T)
-        F = np.stack([self.fwd(f)[0] for f in heads])
-        B = np.stack([self.bwd(g) for g in tails])
-        now = np.array([float(self.net.edge_length_m[p].sum()) for p in P])
-        delta = F[:, reg.eu[fresh]] + (reg.elen[fresh] - now[:, None]) + B[:, reg.ev[fresh]]
+        F = np.full((len(heads), len(self.cand)), np.inf)
+        B = np.full((len(tails), len(self.cand)), np.inf)
+        for r, (h, t) in enumerate(zip(heads, tails, strict=True)):
+            pos, dist = self.to_cand(h)
+            F[r, pos] = dist
+            pos, dist = self.from_cand(t)
+            B[r, pos] = dist
+        now = np.array([self.meta(p)[1] for p in P])
+        delta = F[:, fpos] + (reg.elen[fresh] - now[:, None]) + B[:, fpos]
         pos = np.argmin(delta, axis=0)
         best = delta[pos, np.arange(len(fresh))]
         ok = np.flatnonzero((length + best <= self.max_m + _EPS_M) & np.isfinite(best))
         if len(ok) == 0:
             return []
         score = val[ok] / np.maximum(best[ok], 1.0)
-        top = ok[np.argsort(-score, kind="stable")[:3]] if len(ok) <= 3 else None
+        top = ok[np.argsort(-score, kind="stable")[:_TRY]] if len(ok) <= _TRY else None
         if top is None:
-            part = np.argpartition(-score, 3)[:3]
+            part = np.argpartition(-score, _TRY)[:_TRY]
             top = ok[part[np.argsort(-score[part], kind="stable")]]
-        return [(float(val[i] / max(best[i], 1.0)), int(pos[i]), int(fresh[i])) for i in top]
+        return [
+            (float(val[i] / max(best[i], 1.0)), int(pos[i]), int(fresh[i]), F[pos[i], fpos[i]],
+             B[pos[i], fpos[i]])
+            for i in top
+        ]  # fmt: skip
 
-    def run(self, rng: np.random.Generator, deadline: float) -> bool:
-        """Moves until none helps or time is up; True if the line changed."""
-        changed = False
-        improved = True
-        while improved and time.perf_counter() < deadline:
-            improved = False
-            # remove targets (one sweep in random order)
-            for j in [self.T[p] for p in rng.permutation(len(self.T))]:
-                if j in self.T and len(self.T) > 1:
-                    improved |= self.attempt(*self._remove(self.T, self.P, self.T.index(j)))
-            # insert a target
-            ratio = self.value / self.cost
-            for score, p, c in self._insertions(self.T, self.P, self.length):
-                if score <= ratio:
-                    break
-                if self.attempt(*self._insert(self.T, self.P, p, c)):
-                    improved = True
-                    break
-            changed |= improved
-        return changed
+    def step(self, rng: np.random.Generator) -> bool:
+        """A sweep of removals (in random order), then the first insertion that helps among
+        the best estimated ones; True if the line changed."""
+        improved = False
+        for j in [self.T[p] for p in rng.permutation(len(self.T))]:
+            if j not in self.T or len(self.T) < 2:
+                continue
+            i = self.T.index(j)
+            if len(self.P[i]) == 0 and len(self.P[i + 1]) == 0:
+                continue  # inside a run of targets: the route would stay the same
+            improved |= self.attempt(*self._remove(self.T, self.P, i))
+        ratio = self.value / self.cost
+        for score, p, c, to_m, from_m in self._insertions(self.T, self.P, self.length):
+            if score <= ratio:
+                break
+            if self.attempt(*self._insert(self.T, self.P, p, c, to_m, from_m)):
+                return True
+        return improved
 
 
 # --- results -------------------------------------------------------------------------------
@@ -1040,7 +1147,12 @@ def _improve(
     seed: int,
     deadline: float,
 ) -> tuple[list[IntArray], int, bool]:
-    """Rounds of :class:`_LineSearch` over all lines; returns routes, rounds, timed out."""
+    """Rounds of :class:`_LineSearch` steps; returns routes, rounds, timed out.
+
+    Each round gives one step (a sweep of removals, one insertion) to every line, in random
+    order, that improved on its last visit, so that a time limit spreads the work over all
+    lines; once every line is settled, a round over all lines (the others' changes move the
+    price of shared metres) decides whether to stop."""
     rng = np.random.default_rng(seed)
     routes = [b.edges for _, b in built]
     base = np.concatenate([d, cp_bonus])
@@ -1053,19 +1165,27 @@ def _improve(
 
     for r in routes:
         item_count[items(r)] += 1
-    pieces: list[dict[tuple[int, int], IntArray]] = [{} for _ in built]
+    caches = {b.start: _StartCache() for _, b in built}
+    scratch = np.zeros(len(base), dtype=np.int64)  # per item, for the line being searched
+    own = np.zeros(len(base), dtype=bool)
     rounds = 0
+    active = np.ones(len(built), dtype=bool)  # lines that improved on their last visit
     while time.perf_counter() < deadline:
         rounds += 1
         changed = False
-        for i in rng.permutation(len(built)):
+        visit = rng.permutation(len(built))
+        full = not active.any()  # a last full round once all lines are settled
+        for i in visit:
             if time.perf_counter() >= deadline:
                 break
+            if not (full or active[i]):
+                continue
             b = built[i][1]
             search = _LineSearch(
                 net,
                 regions[b.start],
                 b.targets,
+                b.pieces,
                 base=base,
                 item_count=item_count,
                 is_cp=is_cp,
@@ -1073,15 +1193,20 @@ def _improve(
                 min_m=min_m,
                 max_m=max_m,
                 shared_cost=shared_cost,
-                pieces=pieces[i],
+                cache=caches[b.start],
+                scratch=scratch,
+                own=own,
             )
-            if search.run(rng, deadline):
+            improved = search.step(rng)
+            search.finish()
+            active[i] = improved
+            if improved:
                 item_count[items(routes[i])] -= 1
                 routes[i] = search.edges
                 item_count[items(routes[i])] += 1
-                b.targets = search.T
+                b.targets, b.pieces = search.T, search.P
                 changed = True
-        if not changed:
+        if not changed and full:
             return routes, rounds, False
     return routes, rounds, True
 
