@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from planner.patrol_lines import DEFAULT_OVERLAP_PENALTY
+
 Mode = Literal["drive", "walk"]
 PlanStatus = Literal["queued", "running", "done", "failed"]
 
@@ -151,7 +153,9 @@ class LinesParams(Body):
     min_km: float = Field(1.5, gt=0, le=100)
     max_km: float = Field(3.0, gt=0, le=200)
     speed_kph: float | None = Field(None, gt=0, le=130)
-    overlap_penalty: float = Field(0.8, ge=0, le=1)
+    overlap_penalty: float = Field(
+        DEFAULT_OVERLAP_PENALTY, ge=0, le=1, description="how much lines avoid each other's streets"
+    )
     mode: Mode = "walk"
 
     @model_validator(mode="after")

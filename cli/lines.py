@@ -30,8 +30,10 @@ def add_options(
         "--overlap-penalty",
         type=float,
         default=DEFAULT_OVERLAP_PENALTY,
-        help="share of a street's demand a later line loses where an earlier one runs "
-        f"({DEFAULT_OVERLAP_PENALTY:g}); higher spreads lines out, lower packs them on hot streets",
+        help="how much lines of a slot avoid each other's streets: while building, a later "
+        "line keeps 1 - P of a taken street's demand; the local search prices each shared metre "
+        f"at 1 + P metres (default {DEFAULT_OVERLAP_PENALTY:g}); higher spreads lines out, "
+        "lower packs them on hot streets",
     )
     if shared:
         add_night_options(p)
