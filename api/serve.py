@@ -96,7 +96,7 @@ def run(
 
     from api.city import City, load_city
     from api.config import Settings
-    from api.main import create_app, mark_interrupted_plans
+    from api.main import create_app, keep_out_of_gc, mark_interrupted_plans
     from api.security import link_secret
     from api.storage import Storage
 
@@ -112,6 +112,7 @@ def run(
     link_secret(settings.map_link_secret, settings.data_dir)  # one secret for every worker
     loaded = city or load_city(settings)
     loaded.dispatcher.prepare_thread()  # projections made before the fork, not in each worker
+    keep_out_of_gc()
     sockets = _bind_workers(host, port, workers)
     print(f"patrol serve: http://{host}:{port} with {workers} workers", file=sys.stderr)
     children: list[int] = []
