@@ -179,7 +179,7 @@ def _greedy_fill(
     gains = A @ (w * (covered == 0))
     if rng is not None and len(chosen) < n:
         top = np.argsort(-np.where(blocked, -1.0, gains), kind="stable")[:5]
-        top = top[gains[top] > 0]
+        top = top[(gains[top] > 0) & ~blocked[top]]  # fewer than five may be open
         if len(top):
             i = int(top[rng.integers(len(top))])
             chosen.append(i)

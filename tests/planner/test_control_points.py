@@ -11,6 +11,8 @@ from scipy import sparse
 
 from geo.errors import InfeasibleError, InputError
 from planner.control_points import (
+    _conflict_lists,
+    _greedy_fill,
     cover_matrix,
     plan_control_points,
     solve_exact,
@@ -61,6 +63,18 @@ def test_greedy_is_deterministic_for_a_seed():
     a = solve_greedy(A, w, 5, conflicts=conflicts, xy=xy, seed=3)
     b = solve_greedy(A, w, 5, conflicts=conflicts, xy=xy, seed=3)
     assert a.chosen.tolist() == b.chosen.tolist()
+
+
+def test_randomised_refill_keeps_the_spacing():
+    # five sites 100 m apart, spacing 150 m; site 1 kept: 0 and 2 are blocked but still among
+    # the five best gains, which the randomised first pick draws from
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [200.0, 0.0], [300.0, 0.0], [400.0, 0.0]])
+    A = sparse.csr_array(np.eye(5))
+    C = _conflict_lists(5, spacing_conflicts(xy, spacing_m=150))
+    w = np.array([1.0, 5.0, 1.0, 5.0, 1.0])
+    for seed in range(20):
+        chosen, _ = _greedy_fill(A, w, C, [1], 2, rng=np.random.default_rng(seed))
+        assert chosen[0] == 1 and chosen[1] in (3, 4)
 
 
 def test_spacing_that_makes_n_impossible():
