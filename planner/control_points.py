@@ -5,8 +5,10 @@ the candidate covers the unit), demand weights ``w`` and a list of conflicting c
 (closer than the spacing). Two solvers:
 
 - :func:`solve_greedy`: lazy greedy (marginal gains only ever shrink, so a stale gain is an
-  upper bound and most are never recomputed) followed by 1-swap local search (replace a chosen
-  point by another whenever that covers more), both keeping the spacing.
+  upper bound and most are never recomputed) and plans read off a Lagrangian relaxation (which
+  also gives an upper bound on the optimum), each improved by local search (1-swaps, and pair
+  moves that re-place two competing points together, which is what a tight spacing needs),
+  then iterated local search; the spacing holds throughout.
 - :func:`solve_exact`: the MILP ``max w.y  s.t.  y_j <= sum_{i covers j} x_i,  sum x = N,
   x_i + x_k <= 1 for conflicts``, solved by HiGHS (highspy) within a time limit and warm-started
   with the greedy answer; it reports the optimum, or the best bound when time runs out, and so
@@ -179,7 +181,7 @@ def _greedy_fill(
     gains = A @ (w * (covered == 0))
     if rng is not None and len(chosen) < n:
         top = np.argsort(-np.where(blocked, -1.0, gains), kind="stable")[:5]
-        top = top[gains[top] > 0]
+        top = top[(gains[top] > 0) & ~blocked[top]]  # fewer than five may be open
         if len(top):
             i = int(top[rng.integers(len(top))])
             chosen.append(i)
@@ -213,6 +215,314 @@ def _greedy_fill(
     return chosen, covered
 
 
+class _Search:
+    """The chosen set of a local search and what it implies, kept up to date move by move.
+
+    ``covered`` counts the chosen points covering each unit and ``n_conf`` the chosen points
+    each candidate conflicts with; ``free_w``/``once_w`` are the weights of units covered by
+    none / exactly one chosen point, and ``gain`` the demand each candidate would add now
+    (``A @ free_w``), updated through the columns a move touches rather than recomputed.
+    """
+
+    def __init__(
+        self,
+        A: sparse.csr_array,
+        A_csc: sparse.csc_array,
+        w: FloatArray,
+        C: sparse.csr_array,
+        chosen: Sequence[int],
+    ) -> None:
+        self.A, self.A_csc, self.w, self.C = A, A_csc, w, C
+        m, k = A.shape
+        self.covered = np.zeros(k, dtype=np.int64)
+        self.n_conf = np.zeros(m, dtype=np.int64)
+        self.in_set = np.zeros(m, dtype=bool)
+        self.mark = np.zeros(m, dtype=np.int64)  # scratch, all zero between moves
+        self.extra = np.zeros(m)  # scratch, all zero between moves
+        self.chosen: list[int] = [int(i) for i in chosen]
+        for i in self.chosen:
+            self.covered[self.cols(i)] += 1
+            self.n_conf[self.conf(i)] += 1
+            self.in_set[i] = True
+        self.free_w = np.where(self.covered == 0, w, 0.0)
+        self.once_w = np.where(self.covered == 1, w, 0.0)
+        self.gain = A @ self.free_w
+
+    def cols(self, i: int) -> IntArray:
+        return self.A.indices[self.A.indptr[i] : self.A.indptr[i + 1]]
+
+    def conf(self, i: int) -> IntArray:
+        return self.C.indices[self.C.indptr[i] : self.C.indptr[i + 1]]
+
+    @property
+    def objective(self) -> float:
+        return float(self.w.sum() - self.free_w.sum())
+
+    def replace(self, moves: Sequence[tuple[int, int]]) -> None:
+        """Apply ``(position, new candidate)`` replacements together."""
+        touched = []
+        for pos, q in moves:
+            p = self.chosen[pos]
+            for i, step in ((p, -1), (q, 1)):
+                cols = self.cols(i)
+                self.covered[cols] += step
+                self.n_conf[self.conf(i)] += step
+                touched.append(cols)
+            self.in_set[p] = False
+        for pos, q in moves:
+            self.in_set[q] = True
+            self.chosen[pos] = int(q)
+        units = np.unique(np.concatenate(touched))
+        new_free = np.where(self.covered[units] == 0, self.w[units], 0.0)
+        d_free = new_free - self.free_w[units]
+        self.free_w[units] = new_free
+        self.once_w[units] = np.where(self.covered[units] == 1, self.w[units], 0.0)
+        ch = d_free != 0
+        if ch.any():
+            self.gain += self.A_csc[:, units[ch]] @ d_free[ch]
+
+
+def _swap_pass(s: _Search, *, eps: float, deadline: float) -> bool:
+    """One pass of 1-swaps: for each chosen point in turn, the best replacement that keeps
+    the spacing (it may conflict with the point it replaces only), applied when it gains.
+    Returns whether anything changed.
+
+    Removing ``p`` changes the gain only of candidates covering a unit that ``p`` alone
+    covers, and frees only candidates that conflict with ``p`` alone; every other candidate
+    keeps its gain, so the best of those is found once per change, not once per ``p``.
+    """
+    changed = False
+    open_q, open_gain = -1, -np.inf  # best candidate free of conflicts, as things are
+    for pos in range(len(s.chosen)):
+        if time.perf_counter() > deadline:
+            break
+        if open_q < 0:
+            masked = np.where(s.in_set | (s.n_conf > 0), -np.inf, s.gain)
+            open_q = int(np.argmax(masked))
+            open_gain = float(masked[open_q])
+        p = s.chosen[pos]
+        cols = s.cols(p)
+        once = s.once_w[cols]
+        loss = float(once.sum())
+        nz = once > 0
+        sub = s.A_csc[:, cols[nz]]
+        cp = s.conf(p)
+        np.add.at(s.extra, sub.indices, np.repeat(once[nz], np.diff(sub.indptr)))
+        cand = _distinct(np.concatenate([sub.indices, cp[s.n_conf[cp] == 1]]))
+        extra = s.extra[cand]
+        s.extra[cand] = 0.0
+        s.mark[cp] = 1
+        ok = ~s.in_set[cand] & (s.n_conf[cand] == s.mark[cand])
+        s.mark[cp] = 0
+        q, best = open_q, open_gain
+        if ok.any():
+            value = np.where(ok, s.gain[cand] + extra, -np.inf)
+            i = int(np.argmax(value))
+            if value[i] > best:
+                q, best = int(cand[i]), float(value[i])
+        if q >= 0 and best - loss > eps:
+            s.replace([(pos, q)])
+            changed = True
+            open_q = -1
+    return changed
+
+
+def _distinct(x: IntArray) -> IntArray:
+    """Sorted distinct values (``np.unique`` is slow on the many small arrays here)."""
+    x = np.sort(x)
+    return x[np.concatenate([[True], x[1:] != x[:-1]])] if len(x) else x
+
+
+def _pair_move(s: _Search, a: int, b: int, *, eps: float, cap: int = 200) -> bool:
+    """Replace the chosen points at positions ``a`` and ``b`` by the best pair of candidates
+    that cover what only they covered (exactly: gains minus their overlap), keeping the
+    spacing; applied when it gains. Returns whether it did."""
+    A, w, C, mark = s.A, s.w, s.C, s.mark
+    p1, p2 = s.chosen[a], s.chosen[b]
+    c1, c2 = s.cols(p1), s.cols(p2)
+    s.covered[c1] -= 1
+    s.covered[c2] -= 1
+    units = np.concatenate([c1, c2])
+    freed = _distinct(units[s.covered[units] == 0])
+    s.covered[c1] += 1
+    s.covered[c2] += 1
+    loss = float(w[freed].sum())
+    near = s.A_csc[:, freed].indices if len(freed) else np.empty(0, dtype=np.int64)
+    pool = _distinct(np.concatenate([near, [p1, p2]]))
+    # feasible once p1 and p2 are gone: conflicts only with them, not chosen (but them)
+    mark[s.conf(p1)] += 1
+    mark[s.conf(p2)] += 1
+    ok = s.n_conf[pool] == mark[pool]
+    mark[s.conf(p1)] = 0
+    mark[s.conf(p2)] = 0
+    ok &= ~s.in_set[pool] | (pool == p1) | (pool == p2)  # noqa: SIM300 (arrays)
+    pool = pool[ok]
+    if len(pool) < 2:
+        return False
+    # the pool's cover restricted to units free once p1 and p2 are gone, weighted
+    s.free_w[freed] = w[freed]
+    rows = A[pool]
+    fw = s.free_w[rows.indices]
+    s.free_w[freed] = 0.0
+    keep = fw > 0
+    row_of = np.repeat(np.arange(len(pool)), np.diff(rows.indptr))[keep]
+    g = np.bincount(row_of, weights=fw[keep], minlength=len(pool))
+    units_f = rows.indices[keep]
+    cols_f = _distinct(units_f)
+    free_rows = sparse.csr_array(
+        (
+            fw[keep],
+            np.searchsorted(cols_f, units_f),
+            np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=len(pool)))]),
+        ),
+        shape=(len(pool), len(cols_f)),
+    )
+    if len(pool) > cap:
+        top = np.sort(np.argpartition(-g, cap)[:cap])
+        pool, free_rows, g = pool[top], free_rows[top], g[top]
+    ones = free_rows.copy()
+    ones.data[:] = 1.0
+    overlap = (free_rows @ ones.T).toarray()
+    value = g[:, None] + g[None, :] - overlap
+    # conflicts inside the pool
+    k = len(pool)
+    mark[pool] = np.arange(1, k + 1)
+    starts, ends = C.indptr[pool], C.indptr[pool + 1]
+    cnt = ends - starts
+    r = np.repeat(np.arange(k), cnt)
+    cols = mark[C.indices[np.repeat(starts - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]]
+    mark[pool] = 0
+    hit = cols > 0
+    value[r[hit], cols[hit] - 1] = -np.inf
+    np.fill_diagonal(value, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(value)), value.shape)
+    if value[i, j] <= loss + eps:
+        return False
+    q1, q2 = int(pool[i]), int(pool[j])
+    if {q1, q2} == {p1, p2}:
+        return False
+    if q1 == p2 or q2 == p1:  # keep each one in its position
+        q1, q2 = q2, q1
+    s.replace([(a, q1), (b, q2)])
+    return True
+
+
+def _interaction(s: _Search, *, k: int) -> list[tuple[int, int]]:
+    """Pairs of chosen positions that compete: a candidate covers units of both or conflicts
+    with both; each position with its ``k`` strongest partners, strongest pairs first."""
+    n = len(s.chosen)
+    if n < 2:
+        return []
+    ch = np.asarray(s.chosen)
+    reach = sparse.csr_array(s.A[ch] @ s.A_csc.T) + sparse.csr_array(s.C[ch], dtype=np.float64)
+    reach.data[:] = 1.0
+    K = (reach @ reach.T).toarray()
+    np.fill_diagonal(K, 0.0)
+    pairs: dict[tuple[int, int], float] = {}
+    for i in range(n):
+        for j in np.argsort(-K[i], kind="stable")[:k]:
+            if K[i, j] > 0:
+                pairs[(min(i, int(j)), max(i, int(j)))] = float(K[i, j])
+    return sorted(pairs, key=lambda p: -pairs[p])
+
+
+def _local_search(
+    s: _Search, *, eps: float, deadline: float, pairs: bool = True, k: int = 4
+) -> None:
+    """1-swaps until none gains, then pair moves among competing points, until neither gains
+    or time runs out. After the first round only pairs with a point that moved are tried."""
+    last = [-1] * len(s.chosen)  # candidate at each position when its pairs were last tried
+    while time.perf_counter() <= deadline:
+        while _swap_pass(s, eps=eps, deadline=deadline):
+            pass
+        if not pairs:
+            return
+        moved = False
+        todo = [(a, b) for a, b in _interaction(s, k=k) if s.chosen[a] != last[a]
+                or s.chosen[b] != last[b]]  # fmt: skip
+        last = list(s.chosen)
+        for a, b in todo:
+            if time.perf_counter() > deadline:
+                return
+            if _pair_move(s, a, b, eps=eps):
+                moved = True
+        if not moved:
+            return
+
+
+def _independent_by(score: FloatArray, n: int, C: sparse.csr_array, *, pool: int) -> list[int]:
+    """Up to ``n`` non-conflicting candidates, best ``score`` first (looking at the ``pool``
+    best, then at all)."""
+    m = len(score)
+    blocked = np.zeros(m, dtype=bool)
+    out: list[int] = []
+    head = np.argpartition(-score, min(pool, m - 1))[:pool] if pool < m else np.arange(m)
+    for order in (head[np.argsort(-score[head], kind="stable")], np.argsort(-score, kind="stable")):
+        for i in order:
+            if blocked[i]:
+                continue
+            out.append(int(i))
+            blocked[i] = True
+            blocked[C.indices[C.indptr[i] : C.indptr[i + 1]]] = True
+            if len(out) == n:
+                return out
+    return out
+
+
+def _lagrangian(
+    A: sparse.csr_array,
+    A_csc: sparse.csc_array,
+    w: FloatArray,
+    C: sparse.csr_array,
+    n: int,
+    *,
+    lower: float,
+    iterations: int,
+    deadline: float,
+) -> tuple[float, list[list[int]]]:
+    """Subgradient search on the Lagrangian relaxation of the cover constraints.
+
+    Relaxing ``y_j <= sum_i a_ij x_i`` with multipliers ``u_j >= 0`` leaves
+    ``L(u) = sum_j max(w_j - u_j, 0) + (sum of the n largest (A u)_i)``, an upper bound on the
+    optimum for any ``u >= 0`` (the spacing only lowers the optimum). Each iterate's
+    candidate scores ``A u`` also suggest a plan: the best non-conflicting candidates by
+    score. Returns the best bound and those plans, best first (distinct ones only).
+    """
+    m = A.shape[0]
+    u = w.copy()
+    best_ub = np.inf
+    plans: dict[tuple[int, ...], float] = {}
+    step, stale = 2.0, 0
+    for _ in range(iterations):
+        if time.perf_counter() > deadline or step < 1e-4:
+            break
+        score = A @ u
+        top = np.argpartition(-score, n - 1)[:n] if n < m else np.arange(m)
+        ub = float(np.maximum(w - u, 0.0).sum() + score[top].sum())
+        if ub < best_ub - 1e-9 * max(1.0, ub):
+            best_ub, stale = ub, 0
+        else:
+            stale += 1
+            if stale >= 20:
+                step, stale = step / 2, 0
+        plan = _independent_by(score, n, C, pool=8 * n)
+        if len(plan) == n:
+            key = tuple(sorted(plan))
+            if key not in plans:
+                value = _objective(A, w, plan)
+                plans[key] = value
+                lower = max(lower, value)
+        x = np.zeros(m)
+        x[top] = 1.0
+        sub = (w > u).astype(np.float64) - A_csc.T @ x
+        norm = float(sub @ sub)
+        if norm == 0.0:
+            break
+        u = np.maximum(0.0, u + step * (ub - lower) / norm * sub)
+    ranked = sorted(plans.items(), key=lambda kv: -kv[1])
+    return best_ub, [list(p) for p, _ in ranked]
+
+
 def solve_greedy(
     A: sparse.csr_array,
     w: FloatArray,
@@ -226,14 +536,27 @@ def solve_greedy(
     seed: int = 0,
     xy: npt.NDArray[np.float64] | None = None,
     time_limit_s: float = 5.0,
+    lagrangian_iterations: int = 300,
+    starts: int = 8,
 ) -> Solution:
-    """Lazy greedy, 1-swap local search, then iterated local search for the covering problem.
+    """Lazy greedy and Lagrangian starts, local search, then iterated local search.
 
-    Iterated local search: drop a group of points (a random one and, when candidate
-    coordinates ``xy`` are given, its nearest chosen neighbours; else random ones), refill
-    greedily, swap again; keep the result when it covers more. ``restarts`` rounds at most,
-    ending early after ``patience`` rounds without a gain or at ``time_limit_s``;
-    deterministic for a ``seed`` (unless the time limit cuts it short).
+    1. Lazy greedy (marginal gains only ever shrink, so a stale gain is an upper bound and
+       most are never recomputed).
+    2. Subgradient search on the Lagrangian relaxation of the cover constraints (see
+       :func:`_lagrangian`): an upper bound on the optimum, and plans read off its candidate
+       scores that start the local search from elsewhere than greedy's choice.
+    3. Local search from the best ``starts`` of those: 1-swaps (a point replaced by the best
+       candidate that keeps the spacing), then pair moves (two competing points replaced by
+       the best pair that covers what only they covered), until neither gains.
+    4. Iterated local search: drop a group of points (a random one and, when candidate
+       coordinates ``xy`` are given, its nearest chosen neighbours; else the points it
+       competes with most), refill greedily, search again; keep the result when it covers
+       more. ``restarts`` rounds at most, ending early after ``patience`` rounds without a
+       gain.
+
+    Everything stops at ``time_limit_s``; deterministic for a ``seed`` unless the time limit
+    cuts it short.
 
     Parameters
     ----------
@@ -247,115 +570,92 @@ def solve_greedy(
         Candidate pairs that may not both be chosen (spacing).
     fixed_cover
         Units already covered (e.g. by posts): they count for nothing here.
+    swap
+        ``False``: the lazy greedy alone.
+    lagrangian_iterations, starts
+        Subgradient iterations (0 skips step 2) and local searches started in step 3.
     """
     t0 = time.perf_counter()
+    deadline = t0 + time_limit_s
     m = A.shape[0]
     w = np.where(fixed_cover, 0.0, w) if fixed_cover is not None else np.asarray(w, float)
     conflicts = np.empty((0, 2), np.int64) if conflicts is None else conflicts
     C = _conflict_lists(m, conflicts)
     A = sparse.csr_array(A, dtype=np.float64)
-    chosen, covered = _greedy_fill(A, w, C, [], n)
+    chosen, _ = _greedy_fill(A, w, C, [], n)
+    if len(chosen) < n:
+        # greedy packs badly; fewest conflicts first packs more
+        degree = np.diff(C.indptr).astype(np.float64)
+        chosen = _independent_by(-degree, n, C, pool=m)
     if len(chosen) < n:
         msg = (
             f"only {len(chosen)} points fit with this spacing among {m} candidates; "
             f"{n} were asked for (lower the spacing or the count)"
         )
         raise InfeasibleError(msg)
+    coverable = float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum())
+    bound = coverable
     status = "greedy"
     if swap:
         A_csc = sparse.csc_array(A)
-        chosen, status = _swap(
-            A, w, chosen, covered, C, t0=t0, time_limit_s=time_limit_s, A_csc=A_csc
-        )
-        best, best_obj = list(chosen), _objective(A, w, chosen)
+        eps = 1e-9 * max(1.0, float(w.sum()))
+        plans = [chosen]
+        if lagrangian_iterations > 0 and n < m:
+            ub, more = _lagrangian(
+                A, A_csc, w, C, n, lower=_objective(A, w, chosen),
+                iterations=lagrangian_iterations, deadline=t0 + 0.3 * time_limit_s,
+            )  # fmt: skip
+            bound = min(bound, ub)
+            plans += more
+        best, best_obj = list(chosen), -1.0
+        for plan in plans[: max(1, starts)]:
+            if best_obj >= bound - eps or (time.perf_counter() > deadline and best_obj >= 0):
+                break
+            s = _Search(A, A_csc, w, C, plan)
+            _local_search(s, eps=eps, deadline=deadline)
+            if s.objective > best_obj + eps:
+                best, best_obj = list(s.chosen), s.objective
+        status = "local optimum"
         rng = np.random.default_rng(seed)
         drop = max(1, n // 4)
         stale = 0
         for _ in range(restarts if n > 1 else 0):
-            if time.perf_counter() - t0 > time_limit_s:
-                status = "time limit in local search"
+            if stale >= patience or best_obj >= bound - eps:
                 break
-            if stale >= patience:
+            if time.perf_counter() > deadline:
                 break
+            b = np.asarray(best)
             if xy is not None:
-                b = np.asarray(best)
                 centre = xy[b[rng.integers(len(b))]]
                 near = np.argsort(((xy[b] - centre) ** 2).sum(axis=1), kind="stable")
                 size = int(rng.integers(1, drop + 2))
                 keep = [int(i) for i in b[near[size:]]]
             else:
                 keep = [int(i) for i in rng.permutation(best)[drop:]]
-            trial, cov = _greedy_fill(A, w, C, keep, n, rng=rng)
+            trial, _ = _greedy_fill(A, w, C, keep, n, rng=rng)
+            stale += 1
             if len(trial) < n:
                 continue
-            trial, _ = _swap(A, w, trial, cov, C, t0=t0, time_limit_s=time_limit_s, A_csc=A_csc)
-            obj = _objective(A, w, trial)
-            stale += 1
-            if obj > best_obj + 1e-9:
-                best, best_obj, stale = trial, obj, 0
+            s = _Search(A, A_csc, w, C, trial)
+            _local_search(s, eps=eps, deadline=deadline)
+            if s.objective > best_obj + eps:
+                best, best_obj, stale = list(s.chosen), s.objective, 0
+        if best_obj >= bound - eps:
+            status = "optimal (meets the upper bound)"
+        elif time.perf_counter() > deadline:
+            status = "time limit in local search"
         chosen = best
     obj = _objective(A, w, chosen)
-    coverable = float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum())
+    bound = max(bound, obj)
     return Solution(
         chosen=np.asarray(chosen, dtype=np.int64),
         objective=obj,
-        bound=coverable,
-        gap=(coverable - obj) / coverable if coverable > 0 else 0.0,
+        bound=bound,
+        gap=(bound - obj) / bound if bound > 0 else 0.0,
         status=status,
-        solver="greedy+swap+ils" if swap else "greedy",
+        solver="greedy+lagrangian+local search+ils" if swap else "greedy",
         seconds=time.perf_counter() - t0,
     )
-
-
-def _swap(
-    A: sparse.csr_array,
-    w: FloatArray,
-    chosen: list[int],
-    covered: IntArray,
-    C: sparse.csr_array,
-    *,
-    t0: float,
-    time_limit_s: float,
-    A_csc: sparse.csc_array | None = None,
-) -> tuple[list[int], str]:
-    """Best-improvement 1-swap passes until no swap gains or time runs out.
-
-    ``A_csc`` (the cover matrix by columns) makes each trial a product over the ~tens of
-    units the removed point covers, not over the whole matrix.
-    """
-    A_csc = sparse.csc_array(A) if A_csc is None else A_csc
-    m = A.shape[0]
-    chosen = list(chosen)
-    improved = True
-    while improved:
-        improved = False
-        in_set = np.zeros(m, dtype=bool)
-        in_set[chosen] = True
-        # conflicts with the chosen set, counted per candidate
-        n_conf = np.asarray(C[chosen].sum(axis=0)).ravel() if chosen else np.zeros(m)
-        base = A @ (w * (covered == 0))  # gain of adding each candidate as things are
-        once = w * (covered == 1)
-        for pos, p in enumerate(list(chosen)):
-            if time.perf_counter() - t0 > time_limit_s:
-                return chosen, "time limit in swap"
-            cols = A.indices[A.indptr[p] : A.indptr[p + 1]]
-            loss = float(once[cols].sum())
-            delta = base + A_csc[:, cols] @ once[cols] - loss
-            # feasible replacements: not chosen; conflicts only with p (or none)
-            conf_p = np.zeros(m, dtype=bool)
-            conf_p[C.indices[C.indptr[p] : C.indptr[p + 1]]] = True
-            feasible = ~in_set & (n_conf - conf_p == 0)
-            delta[~feasible] = -np.inf
-            q = int(np.argmax(delta))
-            if delta[q] > 1e-9 * max(1.0, float(w.sum())):
-                # apply the swap
-                covered[cols] -= 1
-                qcols = A.indices[A.indptr[q] : A.indptr[q + 1]]
-                covered[qcols] += 1
-                chosen[pos] = q
-                improved = True
-                break
-    return chosen, "local optimum (1-swap)"
 
 
 def solve_exact(

@@ -11,6 +11,10 @@ from scipy import sparse
 
 from geo.errors import InfeasibleError, InputError
 from planner.control_points import (
+    _conflict_lists,
+    _greedy_fill,
+    _local_search,
+    _Search,
     cover_matrix,
     plan_control_points,
     solve_exact,
@@ -56,11 +60,98 @@ def test_exact_equals_brute_force_and_greedy_is_close(seed):
     assert g.bound >= opt  # the bound really bounds
 
 
+def disc_instance(seed: int, *, m: int = 22, k: int = 80, spacing: float = 300.0):
+    """Candidates and demand points uniform in a 1 km square; a candidate covers the demand
+    points within 260 m; spacing tight enough that the greedy paints itself into a corner."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1000, (m, 2))
+    units = rng.uniform(0, 1000, (k, 2))
+    A = sparse.csr_array(np.hypot(*(xy[:, None, :] - units[None]).transpose(2, 0, 1)) < 260)
+    w = rng.integers(1, 10, k).astype(float)
+    return A, w, xy, spacing_conflicts(xy, spacing_m=spacing)
+
+
+# 105: the lazy greedy fits only 4 of 5 points; 119: greedy + 1-swap + ILS stopped at 329 of 335
+@pytest.mark.parametrize("seed", [105, 119, 200, 212, 227, 244])
+def test_greedy_finds_the_brute_force_optimum_under_tight_spacing(seed):
+    A, w, xy, conflicts = disc_instance(seed)
+    for n in (4, 5):
+        opt = brute_force(A, w, n, conflicts)
+        g = solve_greedy(A, w, n, conflicts=conflicts, xy=xy, seed=0, time_limit_s=60)
+        assert g.objective == pytest.approx(opt)
+        assert len(set(g.chosen.tolist())) == n
+        chosen = set(g.chosen.tolist())
+        assert not any(a in chosen and b in chosen for a, b in conflicts.tolist())
+        assert opt <= g.bound <= float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum()) + 1e-9
+
+
+@pytest.mark.parametrize("seed", [200, 212, 227, 244])
+def test_pair_moves_leave_a_swap_local_optimum(seed):
+    # from the greedy answer, 1-swaps alone stop short; pair moves reach the optimum
+    A, w, _, conflicts = disc_instance(seed)
+    A = sparse.csr_array(A, dtype=np.float64)
+    C = _conflict_lists(A.shape[0], conflicts)
+    start, _ = _greedy_fill(A, w, C, [], 4)
+    s = _Search(A, sparse.csc_array(A), w, C, start)
+    _local_search(s, eps=1e-9, deadline=float("inf"), pairs=False)
+    swaps_only = s.objective
+    _local_search(s, eps=1e-9, deadline=float("inf"))
+    opt = brute_force(A, w, 4, conflicts)
+    assert swaps_only < opt - 1e-9
+    assert s.objective == pytest.approx(opt)
+    assert s.objective == pytest.approx(_objective_of(A, w, s.chosen))
+
+
+def _objective_of(A, w, chosen):
+    return float(w[A.toarray()[list(chosen)].any(axis=0)].sum())
+
+
+def test_spacing_is_never_violated_and_the_bound_holds_on_a_larger_instance():
+    A, w, xy, conflicts = disc_instance(7, m=150, k=600, spacing=120)
+    ex = solve_exact(A, w, 6, conflicts=conflicts, time_limit_s=60)
+    g = solve_greedy(A, w, 6, conflicts=conflicts, xy=xy, seed=0, time_limit_s=60)
+    chosen = set(g.chosen.tolist())
+    assert len(chosen) == 6
+    assert not any(a in chosen and b in chosen for a, b in conflicts.tolist())
+    assert g.objective >= 0.995 * ex.objective
+    assert g.bound >= ex.objective - 1e-9  # the Lagrangian bound really bounds
+    assert g.bound < 0.99 * float(w.sum())  # and says more than the total
+
+
+def test_a_packing_the_greedy_misses_is_found():
+    # five sites 100 m apart on a line, spacing 150 m: only {0, 2, 4} holds three points,
+    # but the middle sites cover most, so the greedy takes 1 and 3 and is stuck at two
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [200.0, 0.0], [300.0, 0.0], [400.0, 0.0]])
+    A = sparse.csr_array(np.eye(5, dtype=bool))
+    w = np.array([1.0, 5.0, 1.0, 5.0, 1.0])
+    conflicts = spacing_conflicts(xy, spacing_m=150)
+    g = solve_greedy(A, w, 3, conflicts=conflicts, xy=xy)
+    assert sorted(g.chosen.tolist()) == [0, 2, 4]
+    assert g.objective == pytest.approx(3.0)
+
+
 def test_greedy_is_deterministic_for_a_seed():
     A, w, xy, conflicts = random_instance(11, m=30, k=120)
-    a = solve_greedy(A, w, 5, conflicts=conflicts, xy=xy, seed=3)
-    b = solve_greedy(A, w, 5, conflicts=conflicts, xy=xy, seed=3)
+    a = solve_greedy(A, w, 5, conflicts=conflicts, xy=xy, seed=3, time_limit_s=60)
+    b = solve_greedy(A, w, 5, conflicts=conflicts, xy=xy, seed=3, time_limit_s=60)
     assert a.chosen.tolist() == b.chosen.tolist()
+    assert a.objective == b.objective and a.bound == b.bound
+    A, w, xy, conflicts = disc_instance(227, m=60, k=200, spacing=150)
+    a = solve_greedy(A, w, 8, conflicts=conflicts, xy=xy, seed=1, time_limit_s=60)
+    b = solve_greedy(A, w, 8, conflicts=conflicts, xy=xy, seed=1, time_limit_s=60)
+    assert a.chosen.tolist() == b.chosen.tolist()
+
+
+def test_randomised_refill_keeps_the_spacing():
+    # five sites 100 m apart, spacing 150 m; site 1 kept: 0 and 2 are blocked but still among
+    # the five best gains, which the randomised first pick draws from
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [200.0, 0.0], [300.0, 0.0], [400.0, 0.0]])
+    A = sparse.csr_array(np.eye(5))
+    C = _conflict_lists(5, spacing_conflicts(xy, spacing_m=150))
+    w = np.array([1.0, 5.0, 1.0, 5.0, 1.0])
+    for seed in range(20):
+        chosen, _ = _greedy_fill(A, w, C, [1], 2, rng=np.random.default_rng(seed))
+        assert chosen[0] == 1 and chosen[1] in (3, 4)
 
 
 def test_spacing_that_makes_n_impossible():
