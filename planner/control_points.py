@@ -40,6 +40,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 # Roads where no one holds a control point.
+ILS_PAIR_WINDOW = 0.005  # ILS trials this close to the best also get pair moves
+ELITE = 3  # local optima the ILS perturbs in turn
 UNSUITABLE_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 
 
@@ -607,37 +609,49 @@ def solve_greedy(
             )  # fmt: skip
             bound = min(bound, ub)
             plans += more
-        best, best_obj = list(chosen), -1.0
+        # local search from each start; the best few distinct results form an elite
+        elite: list[tuple[float, list[int]]] = []
         for plan in plans[: max(1, starts)]:
-            if best_obj >= bound - eps or (time.perf_counter() > deadline and best_obj >= 0):
+            if elite and (elite[0][0] >= bound - eps or time.perf_counter() > deadline):
                 break
             s = _Search(A, A_csc, w, C, plan)
             _local_search(s, eps=eps, deadline=deadline)
-            if s.objective > best_obj + eps:
-                best, best_obj = list(s.chosen), s.objective
+            if all(set(s.chosen) != set(e[1]) for e in elite):
+                elite.append((s.objective, list(s.chosen)))
+                elite.sort(key=lambda e: -e[0])
+                del elite[ELITE:]
+        best, best_obj = elite[0][1], elite[0][0]
         status = "local optimum"
+        # iterated local search, perturbing each elite member in turn
         rng = np.random.default_rng(seed)
         drop = max(1, n // 4)
         stale = 0
-        for _ in range(restarts if n > 1 else 0):
+        for r in range(restarts if n > 1 else 0):
             if stale >= patience or best_obj >= bound - eps:
                 break
             if time.perf_counter() > deadline:
                 break
-            b = np.asarray(best)
+            k = r % len(elite)
+            e_obj, e_set = elite[k]
+            b = np.asarray(e_set)
             if xy is not None:
                 centre = xy[b[rng.integers(len(b))]]
                 near = np.argsort(((xy[b] - centre) ** 2).sum(axis=1), kind="stable")
                 size = int(rng.integers(1, drop + 2))
                 keep = [int(i) for i in b[near[size:]]]
             else:
-                keep = [int(i) for i in rng.permutation(best)[drop:]]
+                keep = [int(i) for i in rng.permutation(b)[drop:]]
             trial, _ = _greedy_fill(A, w, C, keep, n, rng=rng)
             stale += 1
             if len(trial) < n:
                 continue
             s = _Search(A, A_csc, w, C, trial)
-            _local_search(s, eps=eps, deadline=deadline)
+            # swaps first (cheap); pair moves only for trials that come close
+            _local_search(s, eps=eps, deadline=deadline, pairs=False)
+            if s.objective > e_obj * (1 - ILS_PAIR_WINDOW):
+                _local_search(s, eps=eps, deadline=deadline)
+            if s.objective > e_obj + eps:
+                elite[k] = (s.objective, list(s.chosen))
             if s.objective > best_obj + eps:
                 best, best_obj, stale = list(s.chosen), s.objective, 0
         if best_obj >= bound - eps:
