@@ -150,3 +150,15 @@ def versions(packages: Sequence[str]) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[pkg] = "?"
     return out
+
+
+def result_header(name: str, packages: Sequence[str]) -> dict[str, object]:
+    """The opening fields of every results file: which benchmark, when, on what."""
+    import os
+
+    return {
+        "benchmark": name,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "versions": versions(packages),
+    }

@@ -21,8 +21,6 @@ import argparse
 import gc
 import json
 import multiprocessing as mp
-import os
-import platform
 import resource
 import statistics
 import sys
@@ -37,7 +35,7 @@ import networkx as nx
 import numpy as np
 
 from bench.city import make_incidents, make_posts, stage
-from bench.common import format_table, load_city_network, pass_fail, versions
+from bench.common import format_table, load_city_network, pass_fail, result_header
 from geo.snap import snap_incidents, snap_posts
 from planner.coverage import compute_coverage, node_times, segment_reach
 
@@ -322,10 +320,9 @@ def run(args: argparse.Namespace) -> int:
     )
 
     result = {
-        "benchmark": "coverage",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": versions(("numpy", "scipy", "networkx", "osmnx", "shapely", "geopandas")),
+        **result_header(
+            "coverage", ("numpy", "scipy", "networkx", "osmnx", "shapely", "geopandas")
+        ),
         "parameters": {
             "rows": args.rows,
             "cols": args.cols,

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from dataclasses import asdict
@@ -46,8 +44,8 @@ from bench.common import (
     add_city_options,
     load_city_network,
     night_demand,
+    result_header,
     rows_table,
-    versions,
 )
 from geo.graph import Network
 from geo.snap import snap_posts
@@ -284,10 +282,7 @@ def run(args: argparse.Namespace) -> int:
         f"{timings['compile_network']:.1f} s, build_demand {timings['build_demand']:.2f} s"
     )
     result = {
-        "benchmark": "lines",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": versions(("numpy", "scipy", "networkx", "geopandas")),
+        **result_header("lines", ("numpy", "scipy", "networkx", "geopandas")),
         "parameters": {
             "rows": args.rows,
             "cols": args.cols,

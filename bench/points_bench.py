@@ -49,6 +49,7 @@ from bench.common import (
     Row,
     load_city_network,
     night_demand,
+    result_header,
     rows_table,
     versions,
 )
@@ -612,10 +613,7 @@ def run_suite(args: argparse.Namespace) -> int:
         f"worst ratio {worst if worst is None else round(worst, 5)}"
     )
     result = {
-        "benchmark": "points-suite",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": versions(("numpy", "scipy", "highspy")),
+        **result_header("points-suite", ("numpy", "scipy", "highspy")),
         "parameters": {k: v for k, v in vars(args).items() if k != "func"},
         "rows": [asdict(r) for r in rows],
         "instances": records,
