@@ -614,21 +614,24 @@ def solve_greedy(
     """Lazy greedy and Lagrangian starts, local search, then iterated local search.
 
     1. Lazy greedy (marginal gains only ever shrink, so a stale gain is an upper bound and
-       most are never recomputed).
+       most are never recomputed). When the spacing leaves it short of ``n`` points, a
+       packing search (:func:`_grow_packing`) looks for room first.
     2. Subgradient search on the Lagrangian relaxation of the cover constraints (see
-       :func:`_lagrangian`): an upper bound on the optimum, and plans read off its candidate
-       scores that start the local search from elsewhere than greedy's choice.
-    3. Local search from the best ``starts`` of those: 1-swaps (a point replaced by the best
-       candidate that keeps the spacing), then pair moves (two competing points replaced by
-       the best pair that covers what only they covered), until neither gains.
-    4. Iterated local search: drop a group of points (a random one and, when candidate
-       coordinates ``xy`` are given, its nearest chosen neighbours; else the points it
-       competes with most), refill greedily, search again; keep the result when it covers
-       more. ``restarts`` rounds at most, ending early after ``patience`` rounds without a
-       gain.
+       :func:`_lagrangian`, at most 30% of the time): an upper bound on the optimum, which
+       becomes the solution's ``bound``, and plans read off its candidate scores that start
+       the local search away from greedy's choice.
+    3. Local search from the greedy answer and the best of those plans (``starts`` in all):
+       1-swaps (a point replaced by the best candidate that keeps the spacing), then pair
+       moves (two competing points replaced by the best pair that covers what only they
+       covered), until neither gains.
+    4. Iterated local search on the three best distinct local optima in turn: drop a group
+       of points (a random one and, when candidate coordinates ``xy`` are given, its nearest
+       chosen neighbours; else a random quarter), refill greedily, search again (pair moves
+       only when the swaps come within 0.5%); keep what covers more. ``restarts`` rounds at
+       most, ending early after ``patience`` rounds without a gain.
 
-    Everything stops at ``time_limit_s``; deterministic for a ``seed`` unless the time limit
-    cuts it short.
+    Everything stops at ``time_limit_s``, or as soon as the objective meets the bound;
+    deterministic for a ``seed`` unless the time limit cuts it short.
 
     Parameters
     ----------
