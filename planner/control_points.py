@@ -471,6 +471,76 @@ def _independent_by(score: FloatArray, n: int, C: sparse.csr_array, *, pool: int
     return out
 
 
+def _grow_packing(
+    C: sparse.csr_array,
+    chosen: list[int],
+    n: int,
+    *,
+    deadline: float,
+    seed: int = 0,
+    max_steps: int = 10_000,
+) -> list[int]:
+    """Grow a set of non-conflicting candidates towards ``n``: add any candidate free of
+    conflicts, else replace one chosen candidate by two that conflict only with it and not
+    with each other (the 1-out-2-in move of maximum independent set searches), else take a
+    random plateau step (one for one) and try again, up to ``max_steps`` steps."""
+    m = C.shape[0]
+    rng = np.random.default_rng(seed)
+    steps = 0
+    chosen = list(chosen)
+    n_conf = np.zeros(m, dtype=np.int64)
+    in_set = np.zeros(m, dtype=bool)
+    for i in chosen:
+        n_conf[C.indices[C.indptr[i] : C.indptr[i + 1]]] += 1
+        in_set[i] = True
+
+    def put(i: int, step: int) -> None:
+        n_conf[C.indices[C.indptr[i] : C.indptr[i + 1]]] += step
+        in_set[i] = step > 0
+
+    while len(chosen) < n and time.perf_counter() <= deadline:
+        free = np.flatnonzero((n_conf == 0) & ~in_set)
+        if len(free):
+            chosen.append(int(free[0]))
+            put(int(free[0]), 1)
+            continue
+        grown = False
+        for pos, p in enumerate(chosen):
+            near = C.indices[C.indptr[p] : C.indptr[p + 1]]
+            only_p = near[(n_conf[near] == 1) & ~in_set[near]]
+            if len(only_p) < 2:
+                continue
+            inner = C[only_p][:, only_p].toarray()
+            a, b = np.nonzero(~inner & ~np.eye(len(only_p), dtype=bool))
+            if len(a):
+                put(p, -1)
+                chosen[pos] = int(only_p[a[0]])
+                chosen.append(int(only_p[b[0]]))
+                put(chosen[pos], 1)
+                put(chosen[-1], 1)
+                grown = True
+                break
+        if grown:
+            continue
+        # a plateau step: a random chosen candidate swapped for one conflicting only with it
+        walked = False
+        for pos in rng.permutation(len(chosen)):
+            p = chosen[pos]
+            near = C.indices[C.indptr[p] : C.indptr[p + 1]]
+            only_p = near[(n_conf[near] == 1) & ~in_set[near]]
+            if len(only_p):
+                q = int(only_p[rng.integers(len(only_p))])
+                put(p, -1)
+                chosen[pos] = q
+                put(q, 1)
+                walked = True
+                break
+        steps += 1
+        if not walked or steps > max_steps:
+            break
+    return chosen
+
+
 def _lagrangian(
     A: sparse.csr_array,
     A_csc: sparse.csc_array,
@@ -544,21 +614,24 @@ def solve_greedy(
     """Lazy greedy and Lagrangian starts, local search, then iterated local search.
 
     1. Lazy greedy (marginal gains only ever shrink, so a stale gain is an upper bound and
-       most are never recomputed).
+       most are never recomputed). When the spacing leaves it short of ``n`` points, a
+       packing search (:func:`_grow_packing`) looks for room first.
     2. Subgradient search on the Lagrangian relaxation of the cover constraints (see
-       :func:`_lagrangian`): an upper bound on the optimum, and plans read off its candidate
-       scores that start the local search from elsewhere than greedy's choice.
-    3. Local search from the best ``starts`` of those: 1-swaps (a point replaced by the best
-       candidate that keeps the spacing), then pair moves (two competing points replaced by
-       the best pair that covers what only they covered), until neither gains.
-    4. Iterated local search: drop a group of points (a random one and, when candidate
-       coordinates ``xy`` are given, its nearest chosen neighbours; else the points it
-       competes with most), refill greedily, search again; keep the result when it covers
-       more. ``restarts`` rounds at most, ending early after ``patience`` rounds without a
-       gain.
+       :func:`_lagrangian`, at most 30% of the time): an upper bound on the optimum, which
+       becomes the solution's ``bound``, and plans read off its candidate scores that start
+       the local search away from greedy's choice.
+    3. Local search from the greedy answer and the best of those plans (``starts`` in all):
+       1-swaps (a point replaced by the best candidate that keeps the spacing), then pair
+       moves (two competing points replaced by the best pair that covers what only they
+       covered), until neither gains.
+    4. Iterated local search on the three best distinct local optima in turn: drop a group
+       of points (a random one and, when candidate coordinates ``xy`` are given, its nearest
+       chosen neighbours; else a random quarter), refill greedily, search again (pair moves
+       only when the swaps come within 0.5%); keep what covers more. ``restarts`` rounds at
+       most, ending early after ``patience`` rounds without a gain.
 
-    Everything stops at ``time_limit_s``; deterministic for a ``seed`` unless the time limit
-    cuts it short.
+    Everything stops at ``time_limit_s``, or as soon as the objective meets the bound;
+    deterministic for a ``seed`` unless the time limit cuts it short.
 
     Parameters
     ----------
@@ -586,13 +659,16 @@ def solve_greedy(
     A = sparse.csr_array(A, dtype=np.float64)
     chosen, _ = _greedy_fill(A, w, C, [], n)
     if len(chosen) < n:
-        # greedy packs badly; fewest conflicts first packs more
+        # greedy packs badly; fewest conflicts first packs more, and 1-out-2-in moves more
         degree = np.diff(C.indptr).astype(np.float64)
-        chosen = _independent_by(-degree, n, C, pool=m)
+        chosen = _grow_packing(
+            C, _independent_by(-degree, n, C, pool=m), n, deadline=deadline, seed=seed
+        )
     if len(chosen) < n:
         msg = (
-            f"only {len(chosen)} points fit with this spacing among {m} candidates; "
-            f"{n} were asked for (lower the spacing or the count)"
+            f"could place only {len(chosen)} points with this spacing among {m} candidates "
+            f"(a packing search found no more); {n} were asked for (lower the spacing or the "
+            "count)"
         )
         raise InfeasibleError(msg)
     coverable = float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum())
@@ -737,7 +813,7 @@ def solve_exact(
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     values = np.asarray(h.getSolution().col_value)
-    if len(values) < m:
+    if len(values) < m or status == "Infeasible":
         msg = f"HiGHS found no solution ({status})"
         raise InfeasibleError(msg)
     chosen = np.flatnonzero(values[:m] > 0.5).astype(np.int64)

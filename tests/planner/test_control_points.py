@@ -130,6 +130,22 @@ def test_a_packing_the_greedy_misses_is_found():
     assert g.objective == pytest.approx(3.0)
 
 
+def test_a_packing_search_places_what_fewest_conflicts_first_cannot():
+    # 40 sites at random in a 1 km square, spacing 250 m, every site worth the same: the
+    # greedy places 9, fewest conflicts first 10; 11 fit (and HiGHS proves 12 do not)
+    xy = np.random.default_rng(3).uniform(0, 1000, (40, 2))
+    conflicts = spacing_conflicts(xy, spacing_m=250)
+    A, w = sparse.csr_array(np.eye(40)), np.ones(40)
+    g = solve_greedy(A, w, 11, conflicts=conflicts, xy=xy)
+    chosen = set(g.chosen.tolist())
+    assert len(chosen) == 11
+    assert not any(a in chosen and b in chosen for a, b in conflicts.tolist())
+    with pytest.raises(InfeasibleError, match="could place only 11 points"):
+        solve_greedy(A, w, 12, conflicts=conflicts, xy=xy, time_limit_s=2)
+    with pytest.raises(InfeasibleError, match="Infeasible"):
+        solve_exact(A, w, 12, conflicts=conflicts, time_limit_s=30)
+
+
 def test_greedy_is_deterministic_for_a_seed():
     A, w, xy, conflicts = random_instance(11, m=30, k=120)
     a = solve_greedy(A, w, 5, conflicts=conflicts, xy=xy, seed=3, time_limit_s=60)
@@ -158,7 +174,7 @@ def test_spacing_that_makes_n_impossible():
     xy = np.array([[0.0, 0.0], [10.0, 0.0], [20.0, 0.0]])
     A = sparse.csr_array(np.eye(3, dtype=bool))
     conflicts = spacing_conflicts(xy, spacing_m=100)
-    with pytest.raises(InfeasibleError, match="only 1 points fit"):
+    with pytest.raises(InfeasibleError, match="could place only 1 points"):
         solve_greedy(A, np.ones(3), 2, conflicts=conflicts)
 
 
