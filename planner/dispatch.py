@@ -210,7 +210,7 @@ class Dispatcher:
         return np.where(from_u, t_u, t_v), from_u, pred
 
     def _edge_path(self, source: int, row: int | None, to_u: bool, loc: Location,
-                   search: object) -> IntArray:  # fmt: skip
+                   search: object) -> list[int]:  # fmt: skip
         """The edges of the shortest path from node ``source`` to the start (``to_u``) or end
         node of the point's segment, in driving order: from row ``row`` of the posts' table,
         or (``row`` None) from the predecessors of a search of :meth:`_search_times`."""
@@ -226,7 +226,7 @@ class Dispatcher:
                 e = pred_edge[node]
                 edges.append(e)
                 node = edge_u[e]
-            return np.asarray(edges[::-1], dtype=np.int64)
+            return edges[::-1]
         rpred = memoryview(search[0 if to_u else 1])  # type: ignore[index]
         path = [source]
         node = source
@@ -235,29 +235,27 @@ class Dispatcher:
             path.append(node)
         nodes = np.asarray(path, dtype=np.int64)
         steps = nodes[:-1] * self.net.n_nodes + nodes[1:]
-        return self._step_edge[np.searchsorted(self._step_keys, steps)]
+        return self._step_edge[np.searchsorted(self._step_keys, steps)].tolist()
 
-    def _route(
-        self, source: int, row: int | None, to_u: bool, loc: Location, search: object
-    ) -> tuple[float, list[list[float]]]:
-        """Length (m) and lon/lat geometry of a way from node ``source`` to ``loc``."""
+    def _routes(
+        self, ways: list[tuple[int, int | None, bool, object]], loc: Location
+    ) -> list[tuple[float, list[list[float]]]]:
+        """Length (m) and lon/lat geometry of each way ``(source node, table row, to_u,
+        search)`` to ``loc`` (see :meth:`_edge_path`), all built in one pass of array work."""
         net = self.net
-        edges = self._edge_path(source, row, to_u, loc, search)
-        length = float(net.seg_length_m[loc.segment])
-        tail_m = (loc.fraction if to_u else 1.0 - loc.fraction) * length
-        xy = self._vertices.route(edges, int(net.seg_fwd[loc.segment]), loc.fraction, to_u)
-        keep = np.ones(len(xy), dtype=bool)
-        keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
-        xy = xy[keep]
-        if len(xy) == 1:
-            xy = np.vstack([xy, xy])
-        return float(net.edge_length_m[edges].sum() + tail_m), xy.tolist()
-
-    def route(self, i: int, eta_s: float, to_u: bool, loc: Location, search: object) -> Route:
-        """Post ``i``'s route to ``loc`` with its ETA, length and geometry (lon/lat)."""
-        row = int(self._post_row[i]) if self._table is not None else None
-        distance, coords = self._route(int(self.post_nodes[i]), row, to_u, loc, search)
-        return Route(i, self.post_ids[i], self.post_names[i], float(eta_s), distance, coords)
+        paths = [self._edge_path(source, row, to_u, loc, search) for source, row, to_u, search
+                 in ways]  # fmt: skip
+        edges = np.asarray([e for path in paths for e in path], dtype=np.int64)
+        bounds = np.zeros(len(paths) + 1, dtype=np.int64)
+        np.cumsum([len(path) for path in paths], out=bounds[1:])
+        walked = np.concatenate([[0.0], np.cumsum(net.edge_length_m[edges])])[bounds]
+        seg_m = float(net.seg_length_m[loc.segment])
+        to_u = [way[2] for way in ways]
+        lengths = np.diff(walked) + np.where(to_u, loc.fraction, 1.0 - loc.fraction) * seg_m
+        shapes = self._vertices.routes(
+            edges, bounds, int(net.seg_fwd[loc.segment]), loc.fraction, to_u
+        )
+        return list(zip(lengths.tolist(), shapes, strict=True))
 
     def nearest(
         self, lon: float, lat: float, *, k: int, points: StaffedPoints | None = None
@@ -282,15 +280,20 @@ class Dispatcher:
         if not picks:
             msg = f"no post reaches the point ({lon:g}, {lat:g}) on the network"
             raise UnreachableError(msg)
-        routes = []
-        for eta, kind, i in picks:
+        ways: list[tuple[int, int | None, bool, object]] = []
+        for _, kind, i in picks:
             if kind == 0:
-                routes.append(self.route(i, eta, bool(from_u[i]), loc, search))
+                row = int(self._post_row[i]) if self._table is not None else None
+                ways.append((int(self.post_nodes[i]), row, bool(from_u[i]), search))
             else:
                 assert points is not None and p_from_u is not None
-                distance, coords = self._route(
-                    int(points.nodes[i]), None, bool(p_from_u[i]), loc, p_search
-                )
+                ways.append((int(points.nodes[i]), None, bool(p_from_u[i]), p_search))
+        routes = []
+        for (eta, kind, i), (distance, coords) in zip(picks, self._routes(ways, loc), strict=True):
+            if kind == 0:
+                routes.append(Route(i, self.post_ids[i], self.post_names[i], eta, distance, coords))
+            else:
+                assert points is not None
                 routes.append(
                     Route(i, points.ids[i], points.names[i], eta, distance, coords, "control_point")
                 )
@@ -324,13 +327,24 @@ class _EdgeVertices:
         lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
         self.lonlat = np.round(np.column_stack([lon, lat]), 7)
 
-    def route(self, edges: IntArray, seg_edge: int, fraction: float, to_start: bool) -> FloatArray:
-        """Vertices of ``edges`` in order, then the piece of the segment whose forward edge is
-        ``seg_edge`` from its start (``to_start``) or its end to ``fraction`` of its length."""
+    def routes(
+        self,
+        edges: IntArray,
+        bounds: IntArray,
+        seg_edge: int,
+        fraction: float,
+        to_start: list[bool],
+    ) -> list[list[list[float]]]:
+        """Each route's vertices: those of its ``edges[bounds[r]:bounds[r + 1]]`` in order,
+        then the piece of the segment whose forward edge is ``seg_edge`` from its start
+        (``to_start[r]``) or its end to ``fraction`` of its length; a vertex equal to the one
+        before it is dropped, and a route of one vertex gets it twice (a valid LineString)."""
         starts = self.offset[edges]
         counts = self.offset[edges + 1] - starts
         first = np.cumsum(counts) - counts
         idx = np.repeat(starts - first, counts) + np.arange(int(counts.sum()))
+        # where each route's edge vertices begin in idx
+        v_bounds = np.concatenate([[0], np.cumsum(counts)])[bounds]
         a, b = int(self.offset[seg_edge]), int(self.offset[seg_edge + 1])
         along = self.along[a:b]
         cut = fraction * along[-1]
@@ -341,9 +355,24 @@ class _EdgeVertices:
             self.lonlat[a + j - 1] + t * (self.lonlat[a + j] - self.lonlat[a + j - 1]), 7
         )
         # from the segment's start through the vertices before the cut, or from its end back
-        piece = np.arange(a, a + j) if to_start else np.arange(b - 1, a + j - 1, -1)
-        out = np.empty((len(idx) + len(piece) + 1, 2))
-        out[: len(idx)] = self.lonlat[idx]
-        out[len(idx) : -1] = self.lonlat[piece]
-        out[-1] = point
+        pieces = (np.arange(b - 1, a + j - 1, -1), np.arange(a, a + j))
+        parts: list[IntArray] = []
+        for r, start in enumerate(to_start):
+            parts += (idx[v_bounds[r] : v_bounds[r + 1]], pieces[start], [-1])
+        order = np.concatenate(parts)
+        xy = self.lonlat[order]
+        xy[order < 0] = point
+        # route r spans rows [lo[r], hi[r]) of xy
+        sizes = np.array([len(p) for p in parts]).reshape(-1, 3).sum(axis=1)
+        hi = np.cumsum(sizes)
+        lo = hi - sizes
+        keep = np.ones(len(xy), dtype=bool)
+        keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
+        keep[lo] = True
+        kept = np.cumsum(keep)
+        rows = xy[keep].tolist()
+        out = []
+        for r0, r1 in zip((kept[lo] - 1).tolist(), kept[hi - 1].tolist(), strict=True):
+            shape = rows[r0:r1]
+            out.append(shape if len(shape) > 1 else shape * 2)
         return out
