@@ -23,6 +23,7 @@ from api.active import ActivePlan
 from api.city import City, load_city
 from api.config import Settings
 from api.errors import NotFoundError, UnavailableError
+from api.fastpath import DispatchFastPath
 from api.maps import MapService
 from api.routes import coverage, dispatch, health, maps, plans
 from api.runner import INTERRUPTED, PlanRunner
@@ -170,6 +171,8 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    # added before CORS, so CORS wraps it: its answers get the CORS headers too
+    app.add_middleware(DispatchFastPath)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

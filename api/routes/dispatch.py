@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic_core import to_json
 
+from api.active import ActivePlan
 from api.city import City
 from api.deps import ActiveDep, CityDep
 from api.routes import ERRORS
@@ -26,14 +27,9 @@ def within(eta_s: float) -> dict[str, bool]:
     return {f"{m:g}": bool(eta_s <= m * 60.0) for m in THRESHOLDS_MIN}
 
 
-@router.post("/nearest", response_model=DispatchResponse, responses=ERRORS)
-async def nearest(req: DispatchRequest, city: CityDep, active: ActiveDep) -> Response:
-    """The ``k`` responders ranked by network travel time from the responder TO the point,
-    with routes: the posts and, while a plan is active (``PUT /v1/active-plan``), the control
-    points it staffs in the slot of the incident's time (``at``, default now).
-
-    A point farther from every road than the snap limit lies outside the network's area: 422.
-    """
+def answer(city: City, active: ActivePlan, req: DispatchRequest) -> bytes:
+    """The JSON body of a dispatch answer (:class:`DispatchResponse`'s shape), for the route
+    below and for :class:`api.fastpath.DispatchFastPath`."""
     dispatcher = dispatcher_for(city, req.mode)
     staffed = active.staffed(req.at)
     points = staffed[2] if staffed is not None else None
@@ -66,4 +62,17 @@ async def nearest(req: DispatchRequest, city: CityDep, active: ActiveDep) -> Res
             "staffed_points": 0 if points is None else len(points.ids),
         },
     }
-    return Response(to_json(body), media_type="application/json")
+    return to_json(body)
+
+
+@router.post("/nearest", response_model=DispatchResponse, responses=ERRORS)
+async def nearest(req: DispatchRequest, city: CityDep, active: ActiveDep) -> Response:
+    """The ``k`` responders ranked by network travel time from the responder TO the point,
+    with routes: the posts and, while a plan is active (``PUT /v1/active-plan``), the control
+    points it staffs in the slot of the incident's time (``at``, default now).
+
+    A point farther from every road than the snap limit lies outside the network's area: 422.
+    Valid requests are answered by :class:`api.fastpath.DispatchFastPath` before they reach
+    this route; it sends everything else here.
+    """
+    return Response(answer(city, active, req), media_type="application/json")
