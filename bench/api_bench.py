@@ -15,6 +15,8 @@ client spent about a millisecond of the same two cores) ask for random places on
   dispatch centre sees at that load.
 
 Reported: p50/p99 latency, requests per second, errors; target p99 < 50 ms at 50 clients.
+Beside them (Linux), where the two cores went during each phase: server and client CPU per
+request, and the cores other processes on the machine took, which the figures depend on.
 """
 
 from __future__ import annotations
@@ -73,6 +75,58 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--strict", action="store_true", help="exit 1 if the target is missed")
     p.set_defaults(func=run)
+
+
+class _CpuMeter:
+    """CPU the server's processes, this client process and everything else on the machine used
+    over a phase, from ``/proc`` (Linux; elsewhere :meth:`stop` gives None)."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.ok = Path("/proc/stat").exists()
+
+    def _tree(self, pid: int) -> list[int]:
+        out = [pid]
+        for f in Path(f"/proc/{pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                for child in f.read_text().split():
+                    out += self._tree(int(child))
+        return out
+
+    def _cpu_s(self, pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+
+    def _machine_s(self) -> float:
+        # busy time of all CPUs: user, nice, system, irq, softirq, steal
+        f = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return sum(int(f[i]) for i in (0, 1, 2, 5, 6, 7)) / self.tick
+
+    def start(self) -> None:
+        if not self.ok:
+            return
+        self.t0 = time.perf_counter()
+        self.pids = self._tree(self.server_pid)
+        self.server0 = sum(self._cpu_s(p) for p in self.pids)
+        self.client0 = time.process_time()
+        self.machine0 = self._machine_s()
+
+    def stop(self, requests: int) -> dict[str, float] | None:
+        if not self.ok or requests == 0:
+            return None
+        wall = time.perf_counter() - self.t0
+        server = sum(self._cpu_s(p) for p in self.pids) - self.server0
+        client = time.process_time() - self.client0
+        other = self._machine_s() - self.machine0 - server - client
+        return {
+            "server_cpu_ms_per_request": 1000.0 * server / requests,
+            "client_cpu_ms_per_request": 1000.0 * client / requests,
+            "other_processes_cores": max(other, 0.0) / wall,
+        }
 
 
 def _free_port() -> int:
@@ -257,14 +311,27 @@ def _summary(lat: list[float], errors: int, wall: float) -> dict[str, float | in
     }
 
 
-def _rows(name: str, r: dict[str, float | int]) -> list[list[str]]:
+def _rows(name: str, r: dict[str, float | int], cpu: dict[str, float] | None) -> list[list[str]]:
     ok = r["p99_ms"] < TARGET_P99_MS and r["errors"] == 0
+    extra = []
+    if cpu is not None:
+        extra = [
+            [
+                f"{name}: CPU per request",
+                f"server {cpu['server_cpu_ms_per_request']:.2f} ms, "
+                f"client {cpu['client_cpu_ms_per_request']:.2f} ms",
+                "-",
+                "-",
+            ],
+            [f"{name}: other processes", f"{cpu['other_processes_cores']:.2f} cores", "-", "-"],
+        ]
     return [
         [f"{name}: requests", f"{r['requests']:,} in {r['seconds']:.1f} s", "-", "-"],
         [f"{name}: errors", str(r["errors"]), "0", pass_fail(r["errors"] == 0)],
         [f"{name}: p50 latency", f"{r['p50_ms']:.1f} ms", "-", "-"],
         [f"{name}: p99 latency", f"{r['p99_ms']:.1f} ms", f"< {TARGET_P99_MS:g} ms", pass_fail(ok)],
         [f"{name}: throughput", f"{r['requests_per_s']:,.0f} req/s", "-", "-"],
+        *extra,
     ]
 
 
@@ -290,11 +357,16 @@ def run(args: argparse.Namespace) -> int:
         _wait_up(base, proc)
         # warm-up: every worker answers a few requests before anything is measured
         _run(_load(port, bodies, clients=8, total=400, seconds=20))
+        meter = _CpuMeter(proc.pid)
+        meter.start()
         closed = _summary(*_run(load(total=args.requests)))
-        opened = None
+        closed_cpu = meter.stop(int(closed["requests"]))
+        opened = opened_cpu = None
         if args.rate > 0:
             total = min(args.requests, int(args.rate * args.seconds))
+            meter.start()
             opened = _summary(*_run(load(total=total, rate=args.rate)))
+            opened_cpu = meter.stop(int(opened["requests"]))
     finally:
         proc.terminate()
         proc.wait(30)
@@ -304,8 +376,10 @@ def run(args: argparse.Namespace) -> int:
         "posts": args.posts,
         "clients": args.clients,
         "workers": args.workers,
-        "closed_loop": closed,
-        "open_loop": None if opened is None else {"rate_per_s": args.rate, **opened},
+        "closed_loop": {**closed, "cpu": closed_cpu},
+        "open_loop": None
+        if opened is None
+        else {"rate_per_s": args.rate, **opened, "cpu": opened_cpu},
         "target_p99_ms": TARGET_P99_MS,
         "passed": passed,
         "passed_open_loop": None
@@ -316,9 +390,9 @@ def run(args: argparse.Namespace) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    rows = _rows("closed loop", closed)
+    rows = _rows("closed loop", closed, closed_cpu)
     if opened is not None:
-        rows += _rows(f"open loop {args.rate:g}/s", opened)
+        rows += _rows(f"open loop {args.rate:g}/s", opened, opened_cpu)
     print(
         format_table(
             ["measure", "value", "target", "result"],
