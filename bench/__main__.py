@@ -1,8 +1,10 @@
-"""City-scale benchmarks: ``python -m bench [coverage|points] [options]`` (``./dev bench ...``).
+"""City-scale benchmarks: ``python -m bench [command] [options]`` (``./dev bench ...``).
 
 Each benchmark is a subcommand; ``coverage`` is the default, ``points`` benchmarks the night
-control points (maximal covering with spacing) against spopt, ``lines`` the patrol lines
-against random closed walks and top-edges loops. Stage lines with timings go to
+control points (maximal covering with spacing) against spopt, ``points-suite`` the control
+points' fast solver against the HiGHS optimum on the demo district (the same as
+``python -m bench.points_bench suite``), ``lines`` the patrol lines against random closed
+walks and top-edges loops. Stage lines with timings go to
 stderr, the result table to stdout, the figures to ``bench/results/<name>.json``.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 from bench import api_bench, lines_bench, maps_bench
 from bench.common import add_city_options
 
-COMMANDS = ("coverage", "points", "lines", "maps", "api")
+COMMANDS = ("coverage", "points", "points-suite", "lines", "maps", "api")
 DEFAULT_COMMAND = "coverage"
 
 
@@ -25,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m bench",
         description="City-scale benchmarks, side by side with baselines (default: coverage).",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{coverage,points,lines,maps,api}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="{coverage,points,points-suite,lines,maps,api}"
+    )
     cov = sub.add_parser(
         "coverage",
         help="1/3/5-minute coverage vs networkx Dijkstra; snapping vs osmnx nearest_edges",
@@ -58,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     cov.set_defaults(func=_run_coverage)
     _points_parser(sub)
+    _points_suite_parser(sub)
     lines_bench.add_parser(sub)
     maps_bench.add_parser(sub)
     api_bench.add_parser(sub)
@@ -135,6 +140,18 @@ def _points_parser(sub: argparse._SubParsersAction) -> None:
     pts.set_defaults(func=_run_points)
 
 
+def _points_suite_parser(sub: argparse._SubParsersAction) -> None:
+    from bench.points_bench import SUITE_DESCRIPTION, add_suite_options
+
+    suite = sub.add_parser(
+        "points-suite",
+        help="control points' fast solver vs the HiGHS optimum on the demo district",
+        description=SUITE_DESCRIPTION,
+    )
+    add_suite_options(suite)
+    suite.set_defaults(func=_run_points_suite)
+
+
 def _run_coverage(args: argparse.Namespace) -> int:
     from bench import coverage_bench  # heavy imports only when running
 
@@ -145,6 +162,12 @@ def _run_points(args: argparse.Namespace) -> int:
     from bench import points_bench  # heavy imports only when running
 
     return points_bench.run(args)
+
+
+def _run_points_suite(args: argparse.Namespace) -> int:
+    from bench import points_bench
+
+    return points_bench.run_suite(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -627,17 +627,16 @@ def run_suite(args: argparse.Namespace) -> int:
     return 1 if args.strict and not result["all_passed"] else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m bench.points_bench suite [options]``: the demo-district quality suite."""
+SUITE_DESCRIPTION = (
+    "solve_greedy vs the HiGHS optimum on the Helsinki demo district (walk network, SYNTHETIC "
+    "incidents), for a grid of cover radii, spacings and counts."
+)
+
+
+def add_suite_options(s: argparse.ArgumentParser) -> None:
+    """The quality suite's options (shared by ``python -m bench points-suite``)."""
     from data.demo import DEMO_SEED
 
-    p = argparse.ArgumentParser(
-        prog="python -m bench.points_bench",
-        description="solve_greedy vs the HiGHS optimum on the Helsinki demo district (walk "
-        "network, SYNTHETIC incidents), for a grid of cover radii, spacings and counts.",
-    )
-    sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("suite", help="the quality suite")
     s.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the demo incidents")
     s.add_argument("--bandwidth-m", type=float, default=50.0, help="demand kernel (default 50)")
     s.add_argument("--cover-m", default="100,120,150,200,300", help="cover radii, m")
@@ -647,6 +646,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--exact-limit", type=float, default=60.0, help="HiGHS limit (s)")
     s.add_argument("--out", default="bench/results/points_suite.json", help="JSON results")
     s.add_argument("--strict", action="store_true", help="exit 1 if a proven instance misses")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.points_bench suite [options]``: the demo-district quality suite."""
+    p = argparse.ArgumentParser(prog="python -m bench.points_bench", description=SUITE_DESCRIPTION)
+    sub = p.add_subparsers(dest="command", required=True)
+    add_suite_options(sub.add_parser("suite", help="the quality suite"))
     args = p.parse_args(argv)
     return run_suite(args)
 

@@ -8,7 +8,9 @@ the candidate covers the unit), demand weights ``w`` and a list of conflicting c
   upper bound and most are never recomputed) and plans read off a Lagrangian relaxation (which
   also gives an upper bound on the optimum), each improved by local search (1-swaps, and pair
   moves that re-place two competing points together, which is what a tight spacing needs),
-  then iterated local search; the spacing holds throughout.
+  then iterated local search, and region moves (a group of neighbouring points re-placed
+  exactly by a small HiGHS model) with the time the search leaves; the spacing holds
+  throughout.
 - :func:`solve_exact`: the MILP ``max w.y  s.t.  y_j <= sum_{i covers j} x_i,  sum x = N,
   x_i + x_k <= 1 for conflicts``, solved by HiGHS (highspy) within a time limit and warm-started
   with the greedy answer; it reports the optimum, or the best bound when time runs out, and so
@@ -39,9 +41,11 @@ from planner.reach import bounded_distances
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# Roads where no one holds a control point.
 ILS_PAIR_WINDOW = 0.005  # ILS trials this close to the best also get pair moves
 ELITE = 3  # local optima the ILS perturbs in turn
+REGION_POINTS = 8  # chosen points a region move frees and re-places exactly
+REGION_SOLVE_S = 0.5  # time limit of one region's sub-problem in HiGHS
+# Roads where no one holds a control point.
 UNSUITABLE_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 
 
@@ -409,6 +413,193 @@ def _pair_move(s: _Search, a: int, b: int, *, eps: float, cap: int = 200) -> boo
     return True
 
 
+class _Cliques:
+    """Cliques of the conflict graph, found as the region moves need them and kept, so that
+    a region mostly reuses cliques found for its neighbours (each cut down to the region)."""
+
+    def __init__(self, C: sparse.csr_array) -> None:
+        self.cliques: list[IntArray] = []
+        self.of: dict[int, list[int]] = {}  # candidate -> ids of the cliques holding it
+        self.at = np.full(C.shape[0], -1, dtype=np.int64)  # scratch, all -1 between calls
+
+    def cover(self, pool: IntArray, adj: npt.NDArray[np.bool_]) -> list[IntArray]:
+        """Cliques, in positions into ``pool``, that together hold every edge of ``adj``
+        (the conflicts inside ``pool``): known ones cut down to the pool, then new ones grown
+        greedily (maximal inside the pool) for the edges still left."""
+        out = []
+        left = np.triu(adj, 1)
+        self.at[pool] = np.arange(len(pool))
+        for c in sorted({c for v in pool.tolist() for c in self.of.get(v, ())}):
+            local = self.at[self.cliques[c]]
+            local = local[local >= 0]
+            if len(local) > 1 and left[np.ix_(local, local)].any():
+                left[np.ix_(local, local)] = False
+                out.append(local)
+        self.at[pool] = -1
+        for i in np.flatnonzero(left.any(axis=1)):
+            row = left[i]
+            while row.any():
+                j = int(row.argmax())
+                clique = [int(i), j]
+                common = adj[i] & adj[j]
+                while common.any():
+                    v = int(common.argmax())
+                    clique.append(v)
+                    common &= adj[v]
+                local = np.asarray(clique, dtype=np.int64)
+                left[np.ix_(local, local)] = False
+                out.append(local)
+                self.add(pool[local])
+        return out
+
+    def add(self, members: IntArray) -> None:
+        for v in members.tolist():
+            self.of.setdefault(v, []).append(len(self.cliques))
+        self.cliques.append(members)
+
+
+def _solve_region(
+    S: sparse.csr_array,
+    w: FloatArray,
+    k: int,
+    adj: npt.NDArray[np.bool_],
+    cliques: list[IntArray],
+    *,
+    time_limit_s: float,
+) -> IntArray | None:
+    """``k`` rows of ``S`` (candidates x open units) that keep the spacing ``adj`` and cover
+    the most weight, by HiGHS on a model in the candidates alone: each one's weight, less the
+    overlap of each pair that may both be chosen (exact unless three chosen points share a
+    unit, where it under-counts), and one row per clique of ``cliques`` (which together hold
+    every edge of ``adj``) for the spacing. Under tight spacing
+    few pairs overlap, so the model is small and its bound strong. ``None`` if HiGHS found
+    nothing."""
+    import highspy
+
+    m = S.shape[0]
+    Sw = sparse.csr_array(S.multiply(w[None, :]))
+    g = np.asarray(Sw.sum(axis=1)).ravel()
+    pairs = sparse.triu(sparse.csr_array(Sw @ S.T), k=1).tocoo()
+    both = ~adj[pairs.row, pairs.col] & (pairs.data > 0)
+    zi, zj, zw = pairs.row[both], pairs.col[both], pairs.data[both]
+    nz = len(zi)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("threads", 1)
+    inf = highspy.kHighsInf
+    # columns: x_0..x_{m-1} (binary), z per overlapping pair (>= x_i + x_j - 1, >= 0)
+    h.addVars(m + nz, np.zeros(m + nz), np.concatenate([np.ones(m), np.full(nz, inf)]))
+    h.changeColsCost(m + nz, np.arange(m + nz, dtype=np.int32), np.concatenate([g, -zw]))
+    h.changeColsIntegrality(
+        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
+    )
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    if nz:
+        index = np.column_stack([zi, zj, m + np.arange(nz)]).ravel().astype(np.int32)
+        h.addRows(
+            nz, np.full(nz, -inf), np.ones(nz), 3 * nz,
+            np.arange(0, 3 * nz, 3, dtype=np.int32), index, np.tile([1.0, 1.0, -1.0], nz),
+        )  # fmt: skip
+    h.addRow(float(k), float(k), m, np.arange(m, dtype=np.int32), np.ones(m))
+    if cliques:
+        size = np.array([len(c) for c in cliques])
+        h.addRows(
+            len(cliques), np.full(len(cliques), -inf), np.ones(len(cliques)), int(size.sum()),
+            (np.cumsum(size) - size).astype(np.int32), np.concatenate(cliques).astype(np.int32),
+            np.ones(int(size.sum())),
+        )  # fmt: skip
+    h.run()
+    x = np.asarray(h.getSolution().col_value)
+    if len(x) < m:
+        return None
+    chosen = np.flatnonzero(x[:m] > 0.5)
+    return chosen if len(chosen) == k else None
+
+
+def _region_move(
+    s: _Search,
+    xy: npt.NDArray[np.float64],
+    pos: int,
+    k: int,
+    cliques: _Cliques,
+    *,
+    eps: float,
+    time_limit_s: float,
+) -> bool:
+    """Free the chosen point at ``pos`` and its ``k - 1`` nearest chosen neighbours and
+    re-place ``k`` points there by a small MILP (:func:`_solve_region`) over the candidates
+    that cover any unit the freed points covered and keep the spacing with the points that
+    stay, counting only demand those leave uncovered. Applied when it gains (judged on the
+    true cover); returns whether it did."""
+    ch = np.asarray(s.chosen)
+    near = np.argsort(((xy[ch] - xy[ch[pos]]) ** 2).sum(axis=1), kind="stable")[:k]
+    freed = ch[near]
+    for p in freed:
+        s.covered[s.cols(p)] -= 1
+        s.n_conf[s.conf(p)] -= 1
+    units = _distinct(np.concatenate([s.cols(int(p)) for p in freed]))
+    pool = _distinct(np.concatenate([s.A_csc[:, units].indices, freed]))
+    s.in_set[freed] = False
+    pool = pool[(s.n_conf[pool] == 0) & ~s.in_set[pool]]
+    s.in_set[freed] = True
+    open_w = np.where(s.covered == 0, s.w, 0.0)
+    loss = float(open_w[units].sum())
+    sub = s.A[pool]
+    cols = _distinct(sub.indices[open_w[sub.indices] > 0])
+    for p in freed:
+        s.covered[s.cols(p)] += 1
+        s.n_conf[s.conf(p)] += 1
+    if len(pool) <= k or not len(cols):
+        return False
+    S = sub[:, cols]
+    adj = s.C[pool][:, pool].toarray()
+    rows = cliques.cover(pool, adj)
+    picked = _solve_region(S, open_w[cols], k, adj, rows, time_limit_s=time_limit_s)
+    if picked is None:
+        return False
+    gain = float(open_w[cols][np.asarray(S[picked].sum(axis=0)).ravel() > 0].sum())
+    if gain <= loss + eps:
+        return False
+    new = set(pool[picked].tolist())
+    kept = set(freed.tolist())
+    moves = zip(
+        [int(i) for i in near if int(ch[i]) not in new],
+        sorted(new - kept),
+        strict=True,
+    )
+    s.replace(list(moves))
+    return True
+
+
+def _region_search(
+    s: _Search,
+    xy: npt.NDArray[np.float64],
+    *,
+    k: int,
+    cliques: _Cliques,
+    eps: float,
+    deadline: float,
+    rng: np.random.Generator,
+) -> bool:
+    """Region moves around each chosen point in turn (in a random order), local search after
+    each gain, until a whole round gains nothing or time runs out. Returns whether any
+    gained."""
+    gained = False
+    while True:
+        moved = False
+        for pos in rng.permutation(len(s.chosen)):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return gained
+            limit = min(REGION_SOLVE_S, left)
+            if _region_move(s, xy, int(pos), k, cliques, eps=eps, time_limit_s=limit):
+                _local_search(s, eps=eps, deadline=deadline, pairs=False)
+                moved = gained = True
+        if not moved:
+            return gained
+
+
 def _interaction(s: _Search, *, k: int) -> list[tuple[int, int]]:
     """Pairs of chosen positions that compete: a candidate covers units of both or conflicts
     with both; each position with its ``k`` strongest partners, strongest pairs first."""
@@ -629,9 +820,15 @@ def solve_greedy(
        chosen neighbours; else a random quarter), refill greedily, search again (pair moves
        only when the swaps come within 0.5%); keep what covers more. ``restarts`` rounds at
        most, ending early after ``patience`` rounds without a gain.
+    5. With the time the ILS leaves (when ``xy`` is given and ``n`` > 8): region moves
+       (:func:`_region_move`): a chosen point and its 7 nearest chosen neighbours are
+       re-placed exactly, by a small HiGHS model over the candidates around them, each
+       point in turn until a round gains nothing. The regions keep their number of points;
+       the sub-problems are a few hundred candidates, not the full MILP.
 
     Everything stops at ``time_limit_s``, or as soon as the objective meets the bound;
-    deterministic for a ``seed`` unless the time limit cuts it short.
+    deterministic for a ``seed`` unless the time limit cuts it short (a region's model has
+    its own limit, ``REGION_SOLVE_S``).
 
     Parameters
     ----------
@@ -698,8 +895,8 @@ def solve_greedy(
                 del elite[ELITE:]
         best, best_obj = elite[0][1], elite[0][0]
         status = "local optimum"
-        # iterated local search, perturbing each elite member in turn
         rng = np.random.default_rng(seed)
+        # iterated local search, perturbing each elite member in turn
         drop = max(1, n // 4)
         stale = 0
         for r in range(restarts if n > 1 else 0):
@@ -730,6 +927,16 @@ def solve_greedy(
                 elite[k] = (s.objective, list(s.chosen))
             if s.objective > best_obj + eps:
                 best, best_obj, stale = list(s.chosen), s.objective, 0
+        # time left once the ILS stalls goes to region moves (exact re-placement of a group)
+        regions = xy is not None and n > REGION_POINTS
+        if regions and best_obj < bound - eps and time.perf_counter() < deadline:
+            s = _Search(A, A_csc, w, C, best)
+            region_rng = np.random.default_rng(seed)
+            if _region_search(
+                s, xy, k=REGION_POINTS, cliques=_Cliques(C), eps=eps, deadline=deadline,
+                rng=region_rng,
+            ):  # fmt: skip
+                best, best_obj = list(s.chosen), s.objective
         if best_obj >= bound - eps:
             status = "optimal (meets the upper bound)"
         elif time.perf_counter() > deadline:
