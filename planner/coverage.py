@@ -133,13 +133,19 @@ def position_times(
     metric: Metric | None = None,
 ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """Time to reach points on segments (at ``fraction`` of the forward edge), and whether the
-    best way in is from the segment's start node (True) or end node (False)."""
+    best way in is from the segment's start node (True) or end node (False).
+
+    ``time_s`` holds one time per node, or a column of them per source (nodes x sources):
+    then the results have a row per point and a column per source."""
     seg = np.asarray(segment, dtype=np.int64)
     f = np.asarray(fraction, dtype=np.float64)
     m = metric or net.time_metric
-    t_u = time_s[net.seg_u[seg]] + f * m.seg_cost_fwd[seg]
+    fwd, rev = m.seg_cost_fwd[seg], m.seg_cost_rev[seg]
+    if time_s.ndim == 2:  # one column per source
+        f, fwd, rev = f[:, None], fwd[:, None], rev[:, None]
+    t_u = time_s[net.seg_u[seg]] + f * fwd
     with np.errstate(invalid="ignore"):
-        t_v = time_s[net.seg_v[seg]] + (1.0 - f) * m.seg_cost_rev[seg]
+        t_v = time_s[net.seg_v[seg]] + (1.0 - f) * rev
     t_v = np.where(np.isnan(t_v), np.inf, t_v)
     from_u = t_u <= t_v
     return np.where(from_u, t_u, t_v), from_u

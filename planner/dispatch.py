@@ -15,7 +15,11 @@ route belong together.
 
 from __future__ import annotations
 
+import itertools
+import math
 import threading
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -25,7 +29,7 @@ import shapely
 from pyproj import Transformer
 from scipy.sparse.csgraph import dijkstra
 
-from geo.errors import InputError, UnreachableError
+from geo.errors import InputError, PatrolError, UnreachableError
 from geo.graph import Network
 from geo.snap import snap_to_segments
 from planner.coverage import position_times
@@ -164,31 +168,70 @@ class Dispatcher:
     def locate(self, lon: float, lat: float) -> Location:
         """Snap ``(lon, lat)`` to the nearest street segment; :class:`InputError` if it lies
         outside the network's area."""
-        x, y = self._transformers()[0].transform(lon, lat)
-        if not (np.isfinite(x) and np.isfinite(y)):
-            msg = f"point ({lon:g}, {lat:g}) cannot be placed in the network's CRS"
-            raise InputError(msg)
-        seg, frac, dist = snap_to_segments(shapely.points([x], [y]), self.net)
-        if not dist[0] <= self.max_snap_m:
-            msg = (
-                f"point ({lon:g}, {lat:g}) lies outside the network's area: the nearest road is "
-                f"{dist[0]:,.0f} m away (at most {self.max_snap_m:g} m)"
+        found = self.locate_many([lon], [lat])[0]
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+    def locate_many(
+        self, lon: Sequence[float], lat: Sequence[float]
+    ) -> list[Location | InputError]:
+        """:meth:`locate` for many points in one pass: each one's Location, or the error that
+        puts it outside the network's area."""
+        lon_a = np.asarray(lon, dtype=np.float64)
+        lat_a = np.asarray(lat, dtype=np.float64)
+        x, y = self._transformers()[0].transform(lon_a, lat_a)
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        placed = np.isfinite(x) & np.isfinite(y)
+        seg = np.full(len(lon_a), -1, dtype=np.int64)
+        frac = np.zeros(len(lon_a))
+        dist = np.full(len(lon_a), np.inf)
+        if placed.any():
+            seg[placed], frac[placed], dist[placed] = snap_to_segments(
+                shapely.points(x[placed], y[placed]), self.net
             )
-            raise InputError(msg)
-        return Location(lon, lat, int(seg[0]), float(frac[0]), float(dist[0]))
+        out: list[Location | InputError] = []
+        for lo, la, ok, sg, fr, d in zip(
+            lon_a.tolist(), lat_a.tolist(), placed.tolist(), seg.tolist(), frac.tolist(),
+            dist.tolist(), strict=True,
+        ):  # fmt: skip
+            if not ok:
+                out.append(
+                    InputError(f"point ({lo:g}, {la:g}) cannot be placed in the network's CRS")
+                )
+            elif not d <= self.max_snap_m:
+                out.append(
+                    InputError(
+                        f"point ({lo:g}, {la:g}) lies outside the network's area: the nearest "
+                        f"road is {d:,.0f} m away (at most {self.max_snap_m:g} m)"
+                    )
+                )
+            else:
+                out.append(Location(lo, la, sg, fr, d))
+        return out
 
     def post_times(self, loc: Location) -> tuple[FloatArray, npt.NDArray[np.bool_], object]:
         """Seconds from every post to ``loc`` (``inf`` where unreached), whether each enters
-        its segment at the start node, and the search behind it (for :meth:`route`)."""
-        seg = np.array([loc.segment])
-        frac = np.array([loc.fraction])
+        its segment at the start node, and the search behind it (for the routes)."""
+        t, from_u, searches = self.post_times_many([loc])
+        return t[0], from_u[0], searches[0]
+
+    def post_times_many(
+        self, locs: Sequence[Location]
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_], list[object]]:
+        """:meth:`post_times` of many points: rows of times and start flags, one per point."""
         if self._table is not None:
+            seg = np.fromiter((loc.segment for loc in locs), dtype=np.int64, count=len(locs))
+            frac = np.fromiter((loc.fraction for loc in locs), dtype=np.float64, count=len(locs))
             # rows of the table are sources: as "time of each node" they go in transposed,
-            # giving one time per post for the point
-            node_t = self._table[0].T
-            t, from_u = position_times(self.net, node_t, seg, frac)
-            return t[0][self._post_row], from_u[0][self._post_row], None
-        return self._search_times(loc, self.post_nodes, self.limit_s)
+            # giving one time per post for each point
+            t, from_u = position_times(self.net, self._table[0].T, seg, frac)
+            return t[:, self._post_row], from_u[:, self._post_row], [None] * len(locs)
+        found = [self._search_times(loc, self.post_nodes, self.limit_s) for loc in locs]
+        n = len(self.post_nodes)
+        t = np.array([f[0] for f in found]).reshape(len(locs), n)
+        from_u = np.array([f[1] for f in found], dtype=bool).reshape(len(locs), n)
+        return t, from_u, [f[2] for f in found]
 
     def _search_times(
         self, loc: Location, nodes: IntArray, limit_s: float
@@ -238,24 +281,29 @@ class Dispatcher:
         return self._step_edge[np.searchsorted(self._step_keys, steps)].tolist()
 
     def _routes(
-        self, ways: list[tuple[int, int | None, bool, object]], loc: Location
+        self, ways: list[tuple[int, int | None, bool, object, Location]]
     ) -> list[tuple[float, list[list[float]]]]:
         """Length (m) and lon/lat geometry of each way ``(source node, table row, to_u,
-        search)`` to ``loc`` (see :meth:`_edge_path`), all built in one pass of array work."""
+        search, point)`` (see :meth:`_edge_path`), all built in one pass of array work."""
         net = self.net
-        paths = [self._edge_path(source, row, to_u, loc, search) for source, row, to_u, search
-                 in ways]  # fmt: skip
+        paths = [self._edge_path(source, row, to_u, loc, search) for source, row, to_u, search,
+                 loc in ways]  # fmt: skip
         edges = np.asarray([e for path in paths for e in path], dtype=np.int64)
         bounds = np.zeros(len(paths) + 1, dtype=np.int64)
         np.cumsum([len(path) for path in paths], out=bounds[1:])
-        walked = np.concatenate([[0.0], np.cumsum(net.edge_length_m[edges])])[bounds]
-        seg_m = float(net.seg_length_m[loc.segment])
+        # each way's own exact sum: an answer does not depend on the questions asked with it
+        # (numpy's sums of slices can round differently with where the slice starts)
+        metres = net.edge_length_m[edges].tolist()
+        cuts = bounds.tolist()
+        walked = np.array([math.fsum(metres[i:j]) for i, j in itertools.pairwise(cuts)])
+        segs = np.array([way[4].segment for way in ways], dtype=np.int64)
+        fraction = np.array([way[4].fraction for way in ways])
         to_u = [way[2] for way in ways]
-        lengths = np.diff(walked) + np.where(to_u, loc.fraction, 1.0 - loc.fraction) * seg_m
+        tail = np.where(to_u, fraction, 1.0 - fraction) * net.seg_length_m[segs]
         shapes = self._vertices.routes(
-            edges, bounds, int(net.seg_fwd[loc.segment]), loc.fraction, to_u
+            edges, bounds, net.seg_fwd[segs].tolist(), fraction.tolist(), to_u
         )
-        return list(zip(lengths.tolist(), shapes, strict=True))
+        return list(zip((walked + tail).tolist(), shapes, strict=True))
 
     def nearest(
         self, lon: float, lat: float, *, k: int, points: StaffedPoints | None = None
@@ -266,38 +314,73 @@ class Dispatcher:
         The points' times come from one search on the reversed graph, bounded by the k-th
         best post's time: a point slower than that cannot be among the k.
         """
-        loc = self.locate(lon, lat)
-        t, from_u, search = self.post_times(loc)
-        reached = np.flatnonzero(np.isfinite(t))
-        order = reached[np.argsort(t[reached], kind="stable")][:k]
-        picks = [(float(t[i]), 0, int(i)) for i in order]
-        p_t = p_from_u = p_search = None
-        if points is not None and len(points.nodes):
-            limit = float(t[order[-1]]) if len(order) == k else self.limit_s
-            p_t, p_from_u, p_search = self._search_times(loc, points.nodes, limit)
-            picks += [(float(p_t[j]), 1, int(j)) for j in np.flatnonzero(np.isfinite(p_t))]
-            picks = sorted(picks)[:k]
-        if not picks:
-            msg = f"no post reaches the point ({lon:g}, {lat:g}) on the network"
-            raise UnreachableError(msg)
-        ways: list[tuple[int, int | None, bool, object]] = []
-        for _, kind, i in picks:
-            if kind == 0:
-                row = int(self._post_row[i]) if self._table is not None else None
-                ways.append((int(self.post_nodes[i]), row, bool(from_u[i]), search))
-            else:
-                assert points is not None and p_from_u is not None
-                ways.append((int(points.nodes[i]), None, bool(p_from_u[i]), p_search))
-        routes = []
-        for (eta, kind, i), (distance, coords) in zip(picks, self._routes(ways, loc), strict=True):
-            if kind == 0:
-                routes.append(Route(i, self.post_ids[i], self.post_names[i], eta, distance, coords))
-            else:
-                assert points is not None
-                routes.append(
-                    Route(i, points.ids[i], points.names[i], eta, distance, coords, "control_point")
+        found = self.nearest_many([lon], [lat], k=[k], points=points)[0]
+        if isinstance(found, PatrolError):
+            raise found
+        return found
+
+    def nearest_many(
+        self,
+        lon: Sequence[float],
+        lat: Sequence[float],
+        *,
+        k: Sequence[int],
+        points: StaffedPoints | None = None,
+    ) -> list[tuple[Location, list[Route]] | PatrolError]:
+        """:meth:`nearest` for many questions at once (a server answers those that arrive
+        together this way): the snapping, the posts' times and the routes' geometry are each
+        one pass of array work for all of them. Each question gets its answer, or the error
+        that refuses it (:class:`InputError` off the network, :class:`UnreachableError`)."""
+        out: list[tuple[Location, list[Route]] | PatrolError] = []
+        out.extend(self.locate_many(lon, lat))
+        asked = [i for i, loc in enumerate(out) if isinstance(loc, Location)]
+        locs: list[Location] = [out[i] for i in asked]  # type: ignore[misc]
+        if not locs:
+            return out
+        t_all, from_u_all, searches = self.post_times_many(locs)
+        ways: list[tuple[int, int | None, bool, object, Location]] = []
+        answered: list[tuple[int, Location, list[tuple[float, int, int]]]] = []
+        for j, (i, loc) in enumerate(zip(asked, locs, strict=True)):
+            t, from_u, search = t_all[j], from_u_all[j], searches[j]
+            kk = int(k[i])
+            reached = np.flatnonzero(np.isfinite(t))
+            order = reached[np.argsort(t[reached], kind="stable")][:kk]
+            picks = [(float(t[p]), 0, int(p)) for p in order]
+            p_from_u = p_search = None
+            if points is not None and len(points.nodes):
+                limit = float(t[order[-1]]) if len(order) == kk else self.limit_s
+                p_t, p_from_u, p_search = self._search_times(loc, points.nodes, limit)
+                picks += [(float(p_t[q]), 1, int(q)) for q in np.flatnonzero(np.isfinite(p_t))]
+                picks = sorted(picks)[:kk]
+            if not picks:
+                out[i] = UnreachableError(
+                    f"no post reaches the point ({loc.lon:g}, {loc.lat:g}) on the network"
                 )
-        return loc, routes
+                continue
+            for _, kind, p in picks:
+                if kind == 0:
+                    row = int(self._post_row[p]) if self._table is not None else None
+                    ways.append((int(self.post_nodes[p]), row, bool(from_u[p]), search, loc))
+                else:
+                    assert points is not None and p_from_u is not None
+                    ways.append((int(points.nodes[p]), None, bool(p_from_u[p]), p_search, loc))
+            answered.append((i, loc, picks))
+        made = iter(self._routes(ways) if ways else [])
+        for i, loc, picks in answered:
+            routes = []
+            for (eta, kind, p), (distance, coords) in zip(picks, made, strict=False):
+                if kind == 0:
+                    routes.append(
+                        Route(p, self.post_ids[p], self.post_names[p], eta, distance, coords)
+                    )
+                else:
+                    assert points is not None
+                    routes.append(
+                        Route(p, points.ids[p], points.names[p], eta, distance, coords,
+                              "control_point")
+                    )  # fmt: skip
+            out[i] = (loc, routes)
+        return out
 
     def nearest_time(self, lon: float, lat: float) -> tuple[Location, float, int]:
         """Seconds from the nearest post to ``(lon, lat)`` (``inf`` if none), and that post."""
@@ -331,41 +414,47 @@ class _EdgeVertices:
         self,
         edges: IntArray,
         bounds: IntArray,
-        seg_edge: int,
-        fraction: float,
+        seg_edge: list[int],
+        fraction: list[float],
         to_start: list[bool],
     ) -> list[list[list[float]]]:
-        """Each route's vertices: those of its ``edges[bounds[r]:bounds[r + 1]]`` in order,
-        then the piece of the segment whose forward edge is ``seg_edge`` from its start
-        (``to_start[r]``) or its end to ``fraction`` of its length; a vertex equal to the one
-        before it is dropped, and a route of one vertex gets it twice (a valid LineString)."""
+        """Route ``r``'s vertices: those of its ``edges[bounds[r]:bounds[r + 1]]`` in order,
+        then the piece of the segment whose forward edge is ``seg_edge[r]`` from its start
+        (``to_start[r]``) or its end to ``fraction[r]`` of its length; a vertex equal to the
+        one before it is dropped, and a route of one vertex gets it twice (a valid
+        LineString)."""
+        n = len(to_start)
         starts = self.offset[edges]
         counts = self.offset[edges + 1] - starts
         first = np.cumsum(counts) - counts
         idx = np.repeat(starts - first, counts) + np.arange(int(counts.sum()))
         # where each route's edge vertices begin in idx
-        v_bounds = np.concatenate([[0], np.cumsum(counts)])[bounds]
-        a, b = int(self.offset[seg_edge]), int(self.offset[seg_edge + 1])
-        along = self.along[a:b]
-        cut = fraction * along[-1]
-        j = min(max(int(np.searchsorted(along, cut, side="right")), 1), b - a - 1)
-        span = along[j] - along[j - 1]
-        t = (cut - along[j - 1]) / span if span > 0 else 0.0
-        point = np.round(
-            self.lonlat[a + j - 1] + t * (self.lonlat[a + j] - self.lonlat[a + j - 1]), 7
-        )
-        # from the segment's start through the vertices before the cut, or from its end back
-        pieces = (np.arange(b - 1, a + j - 1, -1), np.arange(a, a + j))
+        v_bounds = np.concatenate([[0], np.cumsum(counts)])[bounds].tolist()
+        seg_a = self.offset[seg_edge].tolist()
+        seg_b = self.offset[np.asarray(seg_edge, dtype=np.int64) + 1].tolist()
         parts: list[IntArray] = []
-        for r, start in enumerate(to_start):
-            parts += (idx[v_bounds[r] : v_bounds[r + 1]], pieces[start], [-1])
-        order = np.concatenate(parts)
-        xy = self.lonlat[order]
-        xy[order < 0] = point
-        # route r spans rows [lo[r], hi[r]) of xy
-        sizes = np.array([len(p) for p in parts]).reshape(-1, 3).sum(axis=1)
+        sizes = []
+        cut_j, cut_t = [], []
+        for r in range(n):
+            a, b = seg_a[r], seg_b[r]
+            along = self.along[a:b].tolist()
+            cut = fraction[r] * along[-1]
+            j = min(max(bisect_right(along, cut), 1), b - a - 1)
+            span = along[j] - along[j - 1]
+            cut_j.append(a + j)
+            cut_t.append((cut - along[j - 1]) / span if span > 0 else 0.0)
+            # from the segment's start through the vertices before the cut, or from its end
+            # back; then the cut point itself (filled in below)
+            piece = np.arange(a, a + j) if to_start[r] else np.arange(b - 1, a + j - 1, -1)
+            mine = idx[v_bounds[r] : v_bounds[r + 1]]
+            parts += (mine, piece, [-1])
+            sizes.append(len(mine) + len(piece) + 1)
         hi = np.cumsum(sizes)
         lo = hi - sizes
+        xy = self.lonlat[np.concatenate(parts)]
+        j_a = np.asarray(cut_j, dtype=np.int64)
+        p0 = self.lonlat[j_a - 1]
+        xy[hi - 1] = np.round(p0 + np.asarray(cut_t)[:, None] * (self.lonlat[j_a] - p0), 7)
         keep = np.ones(len(xy), dtype=bool)
         keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
         keep[lo] = True

@@ -13,6 +13,7 @@ from api.city import load_city
 from api.config import Settings
 from api.main import create_app
 from api.schemas import DispatchResponse
+from geo.errors import InputError
 from geo.network import load_network
 from planner.coverage import node_times, position_times
 
@@ -156,6 +157,34 @@ def test_search_without_table_gives_the_same_answer(city):
         assert [r.post_id for r in a] == [r.post_id for r in b]
         assert [r.eta_s for r in a] == pytest.approx([r.eta_s for r in b], abs=1e-9)
         assert [r.distance_m for r in a] == pytest.approx([r.distance_m for r in b], abs=1e-6)
+
+
+@pytest.mark.parametrize("table", [True, False])
+def test_questions_asked_together_get_the_answers_asked_alone(city, table):
+    """nearest_many is nearest for each question, to the bit; a question off the network gets
+    its error without spoiling the others; staffed control points join the ranking."""
+    from planner.dispatch import Dispatcher, StaffedPoints
+
+    d = city.dispatcher
+    if not table:
+        d = Dispatcher(city.net, city.posts, max_snap_m=250, table_max_cells=0, limit_s=3600)
+    nodes = np.random.default_rng(4).integers(0, city.net.n_nodes, 5)
+    names = [f"cp{i}" for i in range(5)]
+    places = _points_on_network(city, 9, seed=21)
+    places.insert(4, (25.9, 60.2))  # off the network
+    ks = [1 + i % 4 for i in range(len(places))]
+    for points in (None, StaffedPoints(nodes, names, names)):
+        many = d.nearest_many([p[0] for p in places], [p[1] for p in places], k=ks, points=points)
+        for (lon, lat), k, got in zip(places, ks, many, strict=True):
+            try:
+                alone = d.nearest(lon, lat, k=k, points=points)
+            except InputError as exc:
+                assert isinstance(got, InputError) and str(got) == str(exc)
+                continue
+            assert got == alone
+        if points is not None:
+            kinds = {r.kind for found in many if isinstance(found, tuple) for r in found[1]}
+            assert kinds == {"post", "control_point"}
 
 
 def test_point_outside_the_network_is_422(client):
