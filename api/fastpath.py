@@ -5,7 +5,13 @@ dependencies, reading the JSON body in Python, then validating it) cost about 0.
 ``POST /v1/dispatch/nearest``, as much as half the search itself. :class:`DispatchFastPath`
 answers a valid request of that route on its own: the body is validated by pydantic-core
 straight from the bytes (:meth:`DispatchRequest.model_validate_json`, the route's own model)
-and answered by the route's own :func:`api.routes.dispatch.answer`.
+and answered with the route's own code.
+
+Questions that arrive together are answered together: each waits for the end of the event
+loop's current round, when :func:`api.routes.dispatch.answer_many` answers all that came in
+it with one pass of array work (:meth:`planner.dispatch.Dispatcher.nearest_many`). Alone, a
+question waits for nothing; at saturation, with dozens of clients, this halves the search's
+CPU per question (about 0.4 ms to 0.2 ms on the city network).
 
 Anything it is not sure of goes on to the app unchanged, with the body it read handed on
 again: other paths and methods, bodies that are not JSON or too large for a dispatch question,
@@ -16,11 +22,12 @@ one contract, and the fast path never has to repeat them.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from api.routes.dispatch import answer
+from api.routes.dispatch import answer_many
 from api.schemas import DispatchRequest
 from geo.errors import PatrolError
 
@@ -49,6 +56,7 @@ class DispatchFastPath:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._waiting: list[tuple[DispatchRequest, asyncio.Future[bytes | PatrolError]]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -63,11 +71,13 @@ class DispatchFastPath:
         if not ended:  # the client went away, or the body outgrew a dispatch question
             await self.app(scope, _replay(body, ended, receive), send)
             return
-        state = scope["app"].state
         try:
             req = DispatchRequest.model_validate_json(body)
-            payload = answer(state.city, state.active, req)
-        except (ValidationError, PatrolError):
+        except ValidationError:
+            await self.app(scope, _replay(body, ended, receive), send)
+            return
+        payload = await self._answer(scope["app"].state, req)
+        if isinstance(payload, PatrolError):
             await self.app(scope, _replay(body, ended, receive), send)
             return
         await send(
@@ -81,6 +91,33 @@ class DispatchFastPath:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+    def _answer(self, state: object, req: DispatchRequest) -> asyncio.Future[bytes | PatrolError]:
+        """The answer to ``req``, once the questions of this round of the loop are answered."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bytes | PatrolError] = loop.create_future()
+        self._waiting.append((req, future))
+        if len(self._waiting) == 1:  # the first of the round: answer them all after it
+            loop.call_soon(self._flush, state)
+        return future
+
+    def _flush(self, state: object) -> None:
+        waiting, self._waiting = self._waiting, []
+        waiting = [(req, future) for req, future in waiting if not future.cancelled()]
+        try:
+            found = answer_many(
+                state.city,  # type: ignore[attr-defined]
+                state.active,  # type: ignore[attr-defined]
+                [req for req, _ in waiting],
+            )
+        except PatrolError as exc:  # e.g. the active plan's points could not be read
+            found = [exc] * len(waiting)
+        except Exception as exc:  # a bug: each request fails with it (a 500 JSON body)
+            for _, future in waiting:
+                future.set_exception(exc)
+            return
+        for (_, future), one in zip(waiting, found, strict=True):
+            future.set_result(one)
 
 
 async def _read(receive: Receive) -> tuple[bytes, bool]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Response
 from pydantic_core import to_json
 
@@ -10,10 +12,11 @@ from api.city import City
 from api.deps import ActiveDep, CityDep
 from api.routes import ERRORS
 from api.schemas import DispatchRequest, DispatchResponse
-from geo.errors import InputError
-from planner.dispatch import THRESHOLDS_MIN, Dispatcher
+from geo.errors import InputError, PatrolError
+from planner.dispatch import THRESHOLDS_MIN, Dispatcher, Location, Route, StaffedPoints
 
 router = APIRouter(prefix="/dispatch", tags=["dispatch"])
+Staffed = tuple[str, str | None, StaffedPoints | None]  # ActivePlan.staffed: plan, slot, points
 
 
 def dispatcher_for(city: City, mode: str | None) -> Dispatcher:
@@ -28,15 +31,50 @@ def within(eta_s: float) -> dict[str, bool]:
 
 
 def answer(city: City, active: ActivePlan, req: DispatchRequest) -> bytes:
-    """The JSON body of a dispatch answer (:class:`DispatchResponse`'s shape), for the route
-    below and for :class:`api.fastpath.DispatchFastPath`."""
-    dispatcher = dispatcher_for(city, req.mode)
-    staffed = active.staffed(req.at)
-    points = staffed[2] if staffed is not None else None
-    loc, routes = dispatcher.nearest(req.lon, req.lat, k=req.k, points=points)
+    """The JSON body of a dispatch answer (:class:`DispatchResponse`'s shape); the error
+    that refuses the question is raised."""
+    found = answer_many(city, active, [req])[0]
+    if isinstance(found, PatrolError):
+        raise found
+    return found
+
+
+def answer_many(
+    city: City, active: ActivePlan, reqs: Sequence[DispatchRequest]
+) -> list[bytes | PatrolError]:
+    """:func:`answer` for questions that arrived together (:class:`api.fastpath.
+    DispatchFastPath` gathers them): those that share the staffed control points are searched
+    in one :meth:`Dispatcher.nearest_many`. Each gets its body, or the error that refuses it."""
+    out: list[bytes | PatrolError] = [InputError("not answered")] * len(reqs)
+    # questions at the same plan and slot share its staffed points (and one search)
+    groups: dict[tuple[str, str | None] | None, tuple[Staffed | None, list[int]]] = {}
+    for i, req in enumerate(reqs):
+        try:
+            dispatcher_for(city, req.mode)
+        except InputError as exc:
+            out[i] = exc
+            continue
+        staffed = active.staffed(req.at)
+        key = None if staffed is None else staffed[:2]
+        groups.setdefault(key, (staffed, []))[1].append(i)
+    for staffed, members in groups.values():
+        points = staffed[2] if staffed is not None else None
+        found = city.dispatcher.nearest_many(
+            [reqs[i].lon for i in members],
+            [reqs[i].lat for i in members],
+            k=[reqs[i].k for i in members],
+            points=points,
+        )
+        for i, one in zip(members, found, strict=True):
+            out[i] = one if isinstance(one, PatrolError) else _body(city, staffed, *one)
+    return out
+
+
+def _body(city: City, staffed: Staffed | None, loc: Location, routes: list[Route]) -> bytes:
     # Built as plain data and written by pydantic-core's JSON encoder, not validated again
     # through DispatchResponse: on a hot path that check cost more than the search. The shape
     # is DispatchResponse's, which the tests validate every answer against.
+    points = staffed[2] if staffed is not None else None
     body = {
         "mode": city.mode,
         "point": {"lon": loc.lon, "lat": loc.lat, "snap_distance_m": loc.snap_distance_m},

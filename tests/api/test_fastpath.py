@@ -107,3 +107,56 @@ def test_same_answers_with_and_without_the_fast_path(client, city, data_root):
             assert a.status_code == b.status_code
             assert a.json() == b.json()
             assert a.headers["content-type"] == b.headers["content-type"]
+
+
+def test_questions_that_arrive_together_are_answered_together(client, city, monkeypatch):
+    """Concurrent questions go to answer_many as one batch; each gets the answer it would get
+    alone, and one refused question (off the network) goes to the route, not the others."""
+    import api.fastpath
+    from api.routes.dispatch import answer
+    from api.schemas import DispatchRequest
+
+    batches: list[int] = []
+    real = api.fastpath.answer_many
+
+    def spy(city_, active, reqs):
+        batches.append(len(reqs))
+        return real(city_, active, reqs)
+
+    monkeypatch.setattr(api.fastpath, "answer_many", spy)
+    places = _points_on_network(city, 6, seed=13)
+    bodies = [json.dumps({"lon": lon, "lat": lat, "k": 1 + i % 3}).encode()
+              for i, (lon, lat) in enumerate(places)]  # fmt: skip
+    bodies.insert(3, b'{"lon": 25.9, "lat": 60.2}')  # off the network
+    inner = _Inner()
+    fast = DispatchFastPath(inner)
+    state = client.app.state
+
+    async def one(body: bytes) -> list[dict]:
+        sent: list[dict] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": PATH, "app": client.app,
+                 "headers": [(b"content-type", b"application/json")]}  # fmt: skip
+        await fast(scope, receive, send)
+        return sent
+
+    async def all_at_once() -> list[list[dict]]:
+        return await asyncio.gather(*(one(b) for b in bodies))
+
+    results = asyncio.run(all_at_once())
+    assert batches == [len(bodies)]
+    assert inner.bodies == [bodies[3]]
+    for body, sent in zip(bodies, results, strict=True):
+        if body is bodies[3]:
+            assert sent[0]["status"] == 299
+            continue
+        assert sent[0]["status"] == 200
+        alone = answer(state.city, state.active, DispatchRequest.model_validate_json(body))
+        assert sent[1]["body"] == alone
