@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     dispatch_limit_s: float = Field(
         3600.0, gt=0, description="no dispatch route longer than this (s) in a search"
     )
+    dispatch_fast_path: bool = Field(
+        True,
+        description="answer valid dispatch questions outside FastAPI's request handling, "
+        "those of one event-loop round together (api.fastpath); False: each through the "
+        "route on its own (the same answers, slower)",
+    )
     plan_workers: int = Field(1, ge=1, le=8, description="plans computed at the same time")
     workers: int = Field(
         1, ge=1, le=64, description="server processes of `patrol serve` (dispatch: one per core)"

@@ -171,8 +171,9 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    # added before CORS, so CORS wraps it: its answers get the CORS headers too
-    app.add_middleware(DispatchFastPath)
+    if settings.dispatch_fast_path:
+        # added before CORS, so CORS wraps it: its answers get the CORS headers too
+        app.add_middleware(DispatchFastPath)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
