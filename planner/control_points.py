@@ -46,6 +46,8 @@ ELITE = 3  # local optima the ILS perturbs in turn
 REGION_POINTS = 8  # chosen points a region move frees and re-places exactly
 REGION_SIZES = (REGION_POINTS, 12, 16)  # larger regions when the smaller gain nothing
 REGION_SOLVE_S = 0.5  # time limit of one region's sub-problem in HiGHS
+REGION_PRUNE = True  # drop dominated candidates from a region's model
+ILS_PATIENCE = 10  # ILS rounds without a gain before region moves take over
 ILS_SHARE = 0.5  # share of the time limit after which the ILS gives way to region moves
 # Roads where no one holds a control point.
 UNSUITABLE_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
@@ -421,7 +423,7 @@ class _Cliques:
     also the regions' models already solved (``tried``)."""
 
     def __init__(self, C: sparse.csr_array) -> None:
-        self.tried: set[tuple[object, ...]] = set()
+        self.tried: dict[tuple[object, ...], list[tuple[float, float]]] = {}
         self.cliques: list[IntArray] = []
         self.of: dict[int, list[int]] = {}  # candidate -> ids of the cliques holding it
         self.at = np.full(C.shape[0], -1, dtype=np.int64)  # scratch, all -1 between calls
@@ -499,9 +501,9 @@ def _solve_region(
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("threads", 1)
-    h.setOptionValue(
-        "presolve", "off"
-    )  # small and tight already; presolve costs more than it saves
+    # presolve costs more than it saves on these small models, and so do many root cuts
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("mip_pool_soft_limit", 300)
     inf = highspy.kHighsInf
     # columns: x_0..x_{m-1} (binary), z per overlapping pair (>= x_i + x_j - 1, >= 0)
     h.addVars(m + nz, np.zeros(m + nz), np.concatenate([np.ones(m), np.full(nz, inf)]))
@@ -555,6 +557,27 @@ def _solve_region(
         return None
     chosen = np.flatnonzero(x[:m] > 0.5)
     return chosen if abs(len(chosen) - k) <= nf else None
+
+
+def _undominated(
+    S: sparse.csr_array, adj: npt.NDArray[np.bool_], fixed: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Rows of a region worth keeping: drop a candidate when another covers all it covers
+    and conflicts with no more of the others (it may always replace it, unless both are
+    chosen, where the first adds nothing). Of identical ones the first stays; ``fixed``
+    rows always stay."""
+    B = sparse.csr_array(S, dtype=np.float64)
+    B.data[:] = 1.0
+    inter = (B @ B.T).toarray()
+    size = np.diag(inter)
+    a = adj.astype(np.float64)
+    degree = a.sum(axis=1)
+    # dom[i, j]: j covers all i covers, and j's conflicts but i are all i's
+    dom = (inter >= size[:, None] - 0.5) & (degree[None, :] - a <= a @ a.T + 0.5)
+    np.fill_diagonal(dom, False)
+    idx = np.arange(len(size))
+    dom &= ~(dom.T & (idx[:, None] < idx[None, :]))  # of two identical, the later goes
+    return fixed | ~dom.any(axis=1)
 
 
 def _region_move(
@@ -614,13 +637,19 @@ def _region_move(
         s.n_conf[s.conf(p)] += 1
     if len(pool) <= k or not len(cols):
         return False
-    # the model depends on these alone: a region tried in vain is not tried again as it was
-    key = (k, freed.tobytes(), pool.tobytes(), cols.tobytes(), more, fewer)
-    if key in cliques.tried:
+    # the model depends on these alone: a region tried in vain is not tried again as it
+    # was, nor with a dearer extra point or a cheaper one to hand over
+    key = (k, freed.tobytes(), pool.tobytes(), cols.tobytes())
+    price = (np.inf if more is None else more, -np.inf if fewer is None else fewer)
+    seen = cliques.tried.setdefault(key, [])
+    if any(price[0] >= a and price[1] <= b for a, b in seen):
         return False
-    cliques.tried.add(key)
+    seen.append(price)
     S = sub[:, cols]
     adj = s.C[pool][:, pool].toarray()
+    if REGION_PRUNE:
+        keep = _undominated(S, adj, np.isin(pool, freed))
+        pool, S, adj = pool[keep], S[keep], adj[np.ix_(keep, keep)]
     rows = cliques.cover(pool, adj)
     picked = _solve_region(
         S, open_w[cols], k, adj, rows, time_limit_s=time_limit_s, more=more, fewer=fewer,
@@ -897,15 +926,16 @@ def solve_greedy(
        of points (a random one and, when candidate coordinates ``xy`` are given, its nearest
        chosen neighbours; else a random quarter), refill greedily, search again (pair moves
        only when the swaps come within 0.5%); keep what covers more. ``restarts`` rounds at
-       most, ending early after ``patience`` rounds without a gain.
-    5. With the time the ILS leaves (when ``xy`` is given and ``n`` > 8, the ILS stops
-       at half the time limit): region moves (:func:`_region_move`): a chosen point and its
-       7 nearest chosen neighbours are re-placed exactly, by a small HiGHS model over the
-       candidates around them, each point in turn until a round gains nothing, then with
-       12 and 16 points (back to 8 after a gain). A region may also take one point more
-       (dropping the point elsewhere that covers least) or one fewer (the point going to
-       the best open candidate elsewhere). The sub-problems are a few hundred candidates,
-       not the full MILP.
+       most, ending early after ``patience`` rounds without a gain (when region moves
+       follow: after 10, and at half the time limit at the latest).
+    5. With the time the ILS leaves (when ``xy`` is given and ``n`` > 8): region moves
+       (:func:`_region_move`): a chosen point and its 7 nearest chosen neighbours are
+       re-placed exactly, by a small HiGHS model over the candidates around them (less
+       those another candidate dominates), each point in turn until a round gains nothing,
+       then with 12 and 16 points (back to 8 after a gain). A region may also take one
+       point more (dropping the point elsewhere that covers least) or one fewer (the point
+       going to the best open candidate elsewhere). The sub-problems are a few hundred
+       candidates, not the full MILP.
 
     Everything stops at ``time_limit_s``, or as soon as the objective meets the bound;
     deterministic for a ``seed`` unless the time limit cuts it short (a region's model has
@@ -983,7 +1013,9 @@ def solve_greedy(
         regions = xy is not None and n > REGION_POINTS
         ils_end = t0 + ILS_SHARE * time_limit_s if regions else deadline
         for r in range(restarts if n > 1 else 0):
-            if stale >= patience or best_obj >= bound - eps:
+            if stale >= (min(patience, ILS_PATIENCE) if regions else patience):
+                break
+            if best_obj >= bound - eps:
                 break
             if time.perf_counter() > ils_end:
                 break

@@ -167,6 +167,21 @@ def test_a_region_move_may_take_one_point_more_from_elsewhere():
         assert s.objective == pytest.approx(_objective_of(A, w, s.chosen))
 
 
+def test_a_region_drops_only_dominated_candidates():
+    # 1 covers all 0 covers and conflicts with nothing: 0 may go (unless fixed); 2 covers
+    # unit 2 alone; 3 is 1's twin and goes, 1 (the first) stays
+    S = sparse.csr_array(np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [1, 1, 0]], dtype=bool))
+    adj = np.zeros((4, 4), dtype=bool)
+    adj[0, 2] = adj[2, 0] = True
+    none = np.zeros(4, dtype=bool)
+    assert cp._undominated(S, adj, none).tolist() == [False, True, True, False]
+    assert cp._undominated(S, adj, np.array([True, False, False, False]))[0]
+    # 1 and 3 conflicting with 2 (which 0 does not) no longer dominate 0; 3 still goes
+    adj[:] = False
+    adj[1, 2] = adj[2, 1] = adj[3, 2] = adj[2, 3] = True
+    assert cp._undominated(S, adj, none).tolist() == [True, True, True, False]
+
+
 def test_a_packing_the_greedy_misses_is_found():
     # five sites 100 m apart on a line, spacing 150 m: only {0, 2, 4} holds three points,
     # but the middle sites cover most, so the greedy takes 1 and 3 and is stuck at two
