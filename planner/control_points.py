@@ -433,27 +433,35 @@ class _Cliques:
         (the conflicts inside ``pool``): known ones cut down to the pool, then new ones grown
         greedily (maximal inside the pool) for the edges still left."""
         out = []
+        n = len(pool)
         left = np.triu(adj, 1)
-        self.at[pool] = np.arange(len(pool))
+        flat = left.reshape(-1)  # a view: pairs of positions by flat index (cheaper than ix_)
+        self.at[pool] = np.arange(n)
         for c in sorted({c for v in pool.tolist() for c in self.of.get(v, ())}):
             local = self.at[self.cliques[c]]
             local = local[local >= 0]
-            if len(local) > 1 and left[np.ix_(local, local)].any():
-                left[np.ix_(local, local)] = False
-                out.append(local)
+            if len(local) > 1:
+                pairs = (local[:, None] * n + local).ravel()
+                if flat[pairs].any():
+                    flat[pairs] = False
+                    out.append(local)
         self.at[pool] = -1
         for i in np.flatnonzero(left.any(axis=1)):
             row = left[i]
-            while row.any():
+            while True:
                 j = int(row.argmax())
+                if not row[j]:
+                    break
                 clique = [int(i), j]
                 common = adj[i] & adj[j]
-                while common.any():
+                while True:
                     v = int(common.argmax())
+                    if not common[v]:
+                        break
                     clique.append(v)
                     common &= adj[v]
                 local = np.asarray(clique, dtype=np.int64)
-                left[np.ix_(local, local)] = False
+                flat[(local[:, None] * n + local).ravel()] = False
                 out.append(local)
                 self.add(pool[local])
         return out
