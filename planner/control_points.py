@@ -9,8 +9,8 @@ the candidate covers the unit), demand weights ``w`` and a list of conflicting c
   also gives an upper bound on the optimum), each improved by local search (1-swaps, and pair
   moves that re-place two competing points together, which is what a tight spacing needs),
   then iterated local search, and region moves (a group of neighbouring points re-placed
-  exactly by a small HiGHS model) with the time the search leaves; the spacing holds
-  throughout.
+  exactly by a small HiGHS model, one more or one fewer allowed) with the time the search
+  leaves; the spacing holds throughout.
 - :func:`solve_exact`: the MILP ``max w.y  s.t.  y_j <= sum_{i covers j} x_i,  sum x = N,
   x_i + x_k <= 1 for conflicts``, solved by HiGHS (highspy) within a time limit and warm-started
   with the greedy answer; it reports the optimum, or the best bound when time runs out, and so
@@ -44,7 +44,11 @@ IntArray = npt.NDArray[np.int64]
 ILS_PAIR_WINDOW = 0.005  # ILS trials this close to the best also get pair moves
 ELITE = 3  # local optima the ILS perturbs in turn
 REGION_POINTS = 8  # chosen points a region move frees and re-places exactly
+REGION_SIZES = (REGION_POINTS, 12, 16)  # larger regions when the smaller gain nothing
 REGION_SOLVE_S = 0.5  # time limit of one region's sub-problem in HiGHS
+REGION_PRUNE = True  # drop dominated candidates from a region's model
+ILS_PATIENCE = 10  # ILS rounds without a gain before region moves take over
+ILS_SHARE = 0.5  # share of the time limit after which the ILS gives way to region moves
 # Roads where no one holds a control point.
 UNSUITABLE_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 
@@ -415,9 +419,11 @@ def _pair_move(s: _Search, a: int, b: int, *, eps: float, cap: int = 200) -> boo
 
 class _Cliques:
     """Cliques of the conflict graph, found as the region moves need them and kept, so that
-    a region mostly reuses cliques found for its neighbours (each cut down to the region)."""
+    a region mostly reuses cliques found for its neighbours (each cut down to the region);
+    also the regions' models already solved (``tried``)."""
 
     def __init__(self, C: sparse.csr_array) -> None:
+        self.tried: dict[tuple[object, ...], list[tuple[float, float]]] = {}
         self.cliques: list[IntArray] = []
         self.of: dict[int, list[int]] = {}  # candidate -> ids of the cliques holding it
         self.at = np.full(C.shape[0], -1, dtype=np.int64)  # scratch, all -1 between calls
@@ -427,27 +433,35 @@ class _Cliques:
         (the conflicts inside ``pool``): known ones cut down to the pool, then new ones grown
         greedily (maximal inside the pool) for the edges still left."""
         out = []
+        n = len(pool)
         left = np.triu(adj, 1)
-        self.at[pool] = np.arange(len(pool))
+        flat = left.reshape(-1)  # a view: pairs of positions by flat index (cheaper than ix_)
+        self.at[pool] = np.arange(n)
         for c in sorted({c for v in pool.tolist() for c in self.of.get(v, ())}):
             local = self.at[self.cliques[c]]
             local = local[local >= 0]
-            if len(local) > 1 and left[np.ix_(local, local)].any():
-                left[np.ix_(local, local)] = False
-                out.append(local)
+            if len(local) > 1:
+                pairs = (local[:, None] * n + local).ravel()
+                if flat[pairs].any():
+                    flat[pairs] = False
+                    out.append(local)
         self.at[pool] = -1
         for i in np.flatnonzero(left.any(axis=1)):
             row = left[i]
-            while row.any():
+            while True:
                 j = int(row.argmax())
+                if not row[j]:
+                    break
                 clique = [int(i), j]
                 common = adj[i] & adj[j]
-                while common.any():
+                while True:
                     v = int(common.argmax())
+                    if not common[v]:
+                        break
                     clique.append(v)
                     common &= adj[v]
                 local = np.asarray(clique, dtype=np.int64)
-                left[np.ix_(local, local)] = False
+                flat[(local[:, None] * n + local).ravel()] = False
                 out.append(local)
                 self.add(pool[local])
         return out
@@ -466,6 +480,9 @@ def _solve_region(
     cliques: list[IntArray],
     *,
     time_limit_s: float,
+    more: float | None = None,
+    fewer: float | None = None,
+    start: IntArray | None = None,
 ) -> IntArray | None:
     """``k`` rows of ``S`` (candidates x open units) that keep the spacing ``adj`` and cover
     the most weight, by HiGHS on a model in the candidates alone: each one's weight, less the
@@ -473,7 +490,12 @@ def _solve_region(
     unit, where it under-counts), and one row per clique of ``cliques`` (which together hold
     every edge of ``adj``) for the spacing. Under tight spacing
     few pairs overlap, so the model is small and its bound strong. ``None`` if HiGHS found
-    nothing."""
+    nothing.
+
+    With ``more`` (the cost of taking a point from elsewhere) ``k + 1`` rows may be chosen,
+    and with ``fewer`` (the gain of putting a point elsewhere) ``k - 1``, their value counted
+    in the objective. ``start`` (``k`` rows that keep the spacing) is handed to HiGHS as a
+    first solution."""
     import highspy
 
     m = S.shape[0]
@@ -487,6 +509,9 @@ def _solve_region(
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("threads", 1)
+    # presolve costs more than it saves on these small models, and so do many root cuts
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("mip_pool_soft_limit", 300)
     inf = highspy.kHighsInf
     # columns: x_0..x_{m-1} (binary), z per overlapping pair (>= x_i + x_j - 1, >= 0)
     h.addVars(m + nz, np.zeros(m + nz), np.concatenate([np.ones(m), np.full(nz, inf)]))
@@ -501,7 +526,25 @@ def _solve_region(
             nz, np.full(nz, -inf), np.ones(nz), 3 * nz,
             np.arange(0, 3 * nz, 3, dtype=np.int32), index, np.tile([1.0, 1.0, -1.0], nz),
         )  # fmt: skip
-    h.addRow(float(k), float(k), m, np.arange(m, dtype=np.int32), np.ones(m))
+    # sum x = k + (one more) - (one fewer), at most one of the two
+    flex = [(v, c) for v, c in ((1.0, more), (-1.0, fewer)) if c is not None]
+    nf = len(flex)
+    if nf:
+        h.addVars(nf, np.zeros(nf), np.ones(nf))
+        h.changeColsCost(
+            nf, np.arange(m + nz, m + nz + nf, dtype=np.int32),
+            np.array([-c if v > 0 else c for v, c in flex]),
+        )  # fmt: skip
+        h.changeColsIntegrality(
+            nf, np.arange(m + nz, m + nz + nf, dtype=np.int32),
+            np.full(nf, highspy.HighsVarType.kInteger),
+        )  # fmt: skip
+        h.addRow(-inf, 1.0, nf, np.arange(m + nz, m + nz + nf, dtype=np.int32), np.ones(nf))
+    h.addRow(
+        float(k), float(k), m + nf,
+        np.concatenate([np.arange(m), m + nz + np.arange(nf)]).astype(np.int32),
+        np.concatenate([np.ones(m), [-v for v, _ in flex]]),
+    )  # fmt: skip
     if cliques:
         size = np.array([len(c) for c in cliques])
         h.addRows(
@@ -509,12 +552,40 @@ def _solve_region(
             (np.cumsum(size) - size).astype(np.int32), np.concatenate(cliques).astype(np.int32),
             np.ones(int(size.sum())),
         )  # fmt: skip
+    if start is not None:
+        x0 = np.zeros(m + nz + nf)
+        x0[start] = 1.0
+        x0[m : m + nz] = x0[zi] * x0[zj]
+        sol = highspy.HighsSolution()
+        sol.col_value = list(x0)
+        h.setSolution(sol)
     h.run()
     x = np.asarray(h.getSolution().col_value)
     if len(x) < m:
         return None
     chosen = np.flatnonzero(x[:m] > 0.5)
-    return chosen if len(chosen) == k else None
+    return chosen if abs(len(chosen) - k) <= nf else None
+
+
+def _undominated(
+    S: sparse.csr_array, adj: npt.NDArray[np.bool_], fixed: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Rows of a region worth keeping: drop a candidate when another covers all it covers
+    and conflicts with no more of the others (it may always replace it, unless both are
+    chosen, where the first adds nothing). Of identical ones the first stays; ``fixed``
+    rows always stay."""
+    B = sparse.csr_array(S, dtype=np.float64)
+    B.data[:] = 1.0
+    inter = (B @ B.T).toarray()
+    size = np.diag(inter)
+    a = adj.astype(np.float64)
+    degree = a.sum(axis=1)
+    # dom[i, j]: j covers all i covers, and j's conflicts but i are all i's
+    dom = (inter >= size[:, None] - 0.5) & (degree[None, :] - a <= a @ a.T + 0.5)
+    np.fill_diagonal(dom, False)
+    idx = np.arange(len(size))
+    dom &= ~(dom.T & (idx[:, None] < idx[None, :]))  # of two identical, the later goes
+    return fixed | ~dom.any(axis=1)
 
 
 def _region_move(
@@ -526,12 +597,21 @@ def _region_move(
     *,
     eps: float,
     time_limit_s: float,
+    flex: bool = True,
 ) -> bool:
     """Free the chosen point at ``pos`` and its ``k - 1`` nearest chosen neighbours and
     re-place ``k`` points there by a small MILP (:func:`_solve_region`) over the candidates
     that cover any unit the freed points covered and keep the spacing with the points that
-    stay, counting only demand those leave uncovered. Applied when it gains (judged on the
-    true cover); returns whether it did."""
+    stay, counting only demand those leave uncovered.
+
+    With ``flex`` the region may also take ``k + 1`` points, paying for the extra one by
+    dropping the chosen point outside that covers least on its own, or ``k - 1``, the one
+    left over going to the best open candidate elsewhere (the count moves between regions,
+    which a tight packing needs when the optimum packs one more point into a busy area);
+    and the candidates also include those the freed points alone kept out by the spacing
+    (when the spacing is twice the cover radius, a shifted packing's points cover little
+    that the freed points covered). HiGHS starts from the freed points. Applied when it
+    gains (judged on the true cover); returns whether it did."""
     ch = np.asarray(s.chosen)
     near = np.argsort(((xy[ch] - xy[ch[pos]]) ** 2).sum(axis=1), kind="stable")[:k]
     freed = ch[near]
@@ -539,12 +619,25 @@ def _region_move(
         s.covered[s.cols(p)] -= 1
         s.n_conf[s.conf(p)] -= 1
     units = _distinct(np.concatenate([s.cols(int(p)) for p in freed]))
-    pool = _distinct(np.concatenate([s.A_csc[:, units].indices, freed]))
+    near_c = [s.conf(int(p)) for p in freed] if flex else []
+    pool = _distinct(np.concatenate([s.A_csc[:, units].indices, freed, *near_c]))
     s.in_set[freed] = False
     pool = pool[(s.n_conf[pool] == 0) & ~s.in_set[pool]]
+    more = fewer = None
+    drop = -1
+    if flex:
+        # the cheapest point outside to give up, and the best open candidate outside
+        outside = np.delete(np.arange(len(ch)), near)
+        if len(outside):
+            own = [float(s.w[c][s.covered[c] == 1].sum()) for c in map(s.cols, ch[outside])]
+            drop, more = int(outside[int(np.argmin(own))]), min(own)
+        s.mark[pool] = 1
+        open_gain = np.where(s.in_set | (s.n_conf > 0) | (s.mark > 0), -np.inf, s.gain)
+        s.mark[pool] = 0
+        if np.isfinite(open_gain.max()):
+            fewer = float(open_gain.max())
     s.in_set[freed] = True
     open_w = np.where(s.covered == 0, s.w, 0.0)
-    loss = float(open_w[units].sum())
     sub = s.A[pool]
     cols = _distinct(sub.indices[open_w[sub.indices] > 0])
     for p in freed:
@@ -552,23 +645,43 @@ def _region_move(
         s.n_conf[s.conf(p)] += 1
     if len(pool) <= k or not len(cols):
         return False
+    # the model depends on these alone: a region tried in vain is not tried again as it
+    # was, nor with a dearer extra point or a cheaper one to hand over
+    key = (k, freed.tobytes(), pool.tobytes(), cols.tobytes())
+    price = (np.inf if more is None else more, -np.inf if fewer is None else fewer)
+    seen = cliques.tried.setdefault(key, [])
+    if any(price[0] >= a and price[1] <= b for a, b in seen):
+        return False
+    seen.append(price)
     S = sub[:, cols]
     adj = s.C[pool][:, pool].toarray()
+    if REGION_PRUNE:
+        keep = _undominated(S, adj, np.isin(pool, freed))
+        pool, S, adj = pool[keep], S[keep], adj[np.ix_(keep, keep)]
     rows = cliques.cover(pool, adj)
-    picked = _solve_region(S, open_w[cols], k, adj, rows, time_limit_s=time_limit_s)
+    picked = _solve_region(
+        S, open_w[cols], k, adj, rows, time_limit_s=time_limit_s, more=more, fewer=fewer,
+        start=np.searchsorted(pool, freed),
+    )  # fmt: skip
     if picked is None:
         return False
-    gain = float(open_w[cols][np.asarray(S[picked].sum(axis=0)).ravel() > 0].sum())
-    if gain <= loss + eps:
+    new = np.concatenate([np.delete(ch, near), pool[picked]])
+    if len(picked) > k:
+        new = new[new != ch[drop]]
+    elif len(picked) < k:
+        blocked = np.zeros(len(s.in_set), dtype=bool)
+        blocked[new] = True
+        blocked[s.C[new].indices] = True
+        covered = np.asarray(s.A[new].sum(axis=0)).ravel() > 0
+        gain = np.where(blocked, -np.inf, s.A @ np.where(covered, 0.0, s.w))
+        if not np.isfinite(gain.max()):
+            return False
+        new = np.append(new, int(np.argmax(gain)))
+    if len(_distinct(new)) != len(ch) or _objective(s.A, s.w, new) <= s.objective + eps:
         return False
-    new = set(pool[picked].tolist())
-    kept = set(freed.tolist())
-    moves = zip(
-        [int(i) for i in near if int(ch[i]) not in new],
-        sorted(new - kept),
-        strict=True,
-    )
-    s.replace(list(moves))
+    kept = set(new.tolist())
+    gone = [i for i, p in enumerate(s.chosen) if p not in kept]
+    s.replace(list(zip(gone, sorted(kept - set(s.chosen)), strict=True)))
     return True
 
 
@@ -576,28 +689,30 @@ def _region_search(
     s: _Search,
     xy: npt.NDArray[np.float64],
     *,
-    k: int,
+    sizes: Sequence[int],
     cliques: _Cliques,
     eps: float,
     deadline: float,
     rng: np.random.Generator,
 ) -> bool:
-    """Region moves around each chosen point in turn (in a random order), local search after
-    each gain, until a whole round gains nothing or time runs out. Returns whether any
-    gained."""
+    """Rounds of region moves around each chosen point in turn (in a random order), local
+    search after each gain. A round that gains nothing moves on to the next, larger region
+    size of ``sizes``; one that gains goes back to the first. Ends when a round of the
+    largest size gains nothing or time runs out. Returns whether any gained."""
     gained = False
-    while True:
+    level = 0
+    while level < len(sizes):
         moved = False
         for pos in rng.permutation(len(s.chosen)):
             left = deadline - time.perf_counter()
             if left <= 0:
                 return gained
             limit = min(REGION_SOLVE_S, left)
-            if _region_move(s, xy, int(pos), k, cliques, eps=eps, time_limit_s=limit):
+            if _region_move(s, xy, int(pos), sizes[level], cliques, eps=eps, time_limit_s=limit):
                 _local_search(s, eps=eps, deadline=deadline, pairs=False)
                 moved = gained = True
-        if not moved:
-            return gained
+        level = 0 if moved and level else level + (not moved)
+    return gained
 
 
 def _interaction(s: _Search, *, k: int) -> list[tuple[int, int]]:
@@ -819,12 +934,16 @@ def solve_greedy(
        of points (a random one and, when candidate coordinates ``xy`` are given, its nearest
        chosen neighbours; else a random quarter), refill greedily, search again (pair moves
        only when the swaps come within 0.5%); keep what covers more. ``restarts`` rounds at
-       most, ending early after ``patience`` rounds without a gain.
+       most, ending early after ``patience`` rounds without a gain (when region moves
+       follow: after 10, and at half the time limit at the latest).
     5. With the time the ILS leaves (when ``xy`` is given and ``n`` > 8): region moves
        (:func:`_region_move`): a chosen point and its 7 nearest chosen neighbours are
-       re-placed exactly, by a small HiGHS model over the candidates around them, each
-       point in turn until a round gains nothing. The regions keep their number of points;
-       the sub-problems are a few hundred candidates, not the full MILP.
+       re-placed exactly, by a small HiGHS model over the candidates around them (less
+       those another candidate dominates), each point in turn until a round gains nothing,
+       then with 12 and 16 points (back to 8 after a gain). A region may also take one
+       point more (dropping the point elsewhere that covers least) or one fewer (the point
+       going to the best open candidate elsewhere). The sub-problems are a few hundred
+       candidates, not the full MILP.
 
     Everything stops at ``time_limit_s``, or as soon as the objective meets the bound;
     deterministic for a ``seed`` unless the time limit cuts it short (a region's model has
@@ -899,10 +1018,14 @@ def solve_greedy(
         # iterated local search, perturbing each elite member in turn
         drop = max(1, n // 4)
         stale = 0
+        regions = xy is not None and n > REGION_POINTS
+        ils_end = t0 + ILS_SHARE * time_limit_s if regions else deadline
         for r in range(restarts if n > 1 else 0):
-            if stale >= patience or best_obj >= bound - eps:
+            if stale >= (min(patience, ILS_PATIENCE) if regions else patience):
                 break
-            if time.perf_counter() > deadline:
+            if best_obj >= bound - eps:
+                break
+            if time.perf_counter() > ils_end:
                 break
             k = r % len(elite)
             e_obj, e_set = elite[k]
@@ -927,13 +1050,13 @@ def solve_greedy(
                 elite[k] = (s.objective, list(s.chosen))
             if s.objective > best_obj + eps:
                 best, best_obj, stale = list(s.chosen), s.objective, 0
-        # time left once the ILS stalls goes to region moves (exact re-placement of a group)
-        regions = xy is not None and n > REGION_POINTS
+        # time the ILS leaves goes to region moves (exact re-placement of a group)
         if regions and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
             region_rng = np.random.default_rng(seed)
+            sizes = [k for k in REGION_SIZES if k <= max(REGION_POINTS, 2 * n // 3)]
             if _region_search(
-                s, xy, k=REGION_POINTS, cliques=_Cliques(C), eps=eps, deadline=deadline,
+                s, xy, sizes=sizes, cliques=_Cliques(C), eps=eps, deadline=deadline,
                 rng=region_rng,
             ):  # fmt: skip
                 best, best_obj = list(s.chosen), s.objective

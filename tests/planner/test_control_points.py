@@ -143,6 +143,45 @@ def test_region_moves_find_the_optimum_of_a_tight_packing(monkeypatch):
     assert before.objective < opt.objective - 1
 
 
+def test_a_region_move_may_take_one_point_more_from_elsewhere():
+    # sites 100 m apart on a line, each covering its own unit, spacing 150 m, and a far site 5
+    # worth 1; chosen {1, 3, 5} covers 11. Swaps and pair moves stall there: only three
+    # points fit on the line, {0, 2, 4}, worth 12 with the far site given up. Re-placing 1
+    # and 3 keeping two points finds nothing; letting the region take a third (dropping 5,
+    # whose loss is the extra point's price) does. Sites 0, 2 and 4 cover nothing 1 and 3
+    # cover: they join the region's candidates as conflicting with the freed points.
+    xy = np.array([[0.0, 0.0], [100.0, 0.0], [200.0, 0.0], [300.0, 0.0], [400.0, 0.0]])
+    xy = np.vstack([xy, [[5000.0, 0.0]]])
+    A = sparse.csr_array(np.eye(6))
+    w = np.array([4.0, 5.0, 4.0, 5.0, 4.0, 1.0])
+    C = _conflict_lists(6, spacing_conflicts(xy, spacing_m=150))
+    start = [1, 3, 5]
+    s = _Search(A, sparse.csc_array(A), w, C, start)
+    _local_search(s, eps=1e-9, deadline=float("inf"))
+    assert sorted(s.chosen) == start
+    for flex, after in ((False, [1, 3, 5]), (True, [0, 2, 4])):
+        s = _Search(A, sparse.csc_array(A), w, C, start)
+        moved = cp._region_move(s, xy, 0, 2, cp._Cliques(C), eps=1e-9, time_limit_s=5, flex=flex)
+        assert moved == flex
+        assert sorted(s.chosen) == after
+        assert s.objective == pytest.approx(_objective_of(A, w, s.chosen))
+
+
+def test_a_region_drops_only_dominated_candidates():
+    # 1 covers all 0 covers and conflicts with nothing: 0 may go (unless fixed); 2 covers
+    # unit 2 alone; 3 is 1's twin and goes, 1 (the first) stays
+    S = sparse.csr_array(np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [1, 1, 0]], dtype=bool))
+    adj = np.zeros((4, 4), dtype=bool)
+    adj[0, 2] = adj[2, 0] = True
+    none = np.zeros(4, dtype=bool)
+    assert cp._undominated(S, adj, none).tolist() == [False, True, True, False]
+    assert cp._undominated(S, adj, np.array([True, False, False, False]))[0]
+    # 1 and 3 conflicting with 2 (which 0 does not) no longer dominate 0; 3 still goes
+    adj[:] = False
+    adj[1, 2] = adj[2, 1] = adj[3, 2] = adj[2, 3] = True
+    assert cp._undominated(S, adj, none).tolist() == [True, True, True, False]
+
+
 def test_a_packing_the_greedy_misses_is_found():
     # five sites 100 m apart on a line, spacing 150 m: only {0, 2, 4} holds three points,
     # but the middle sites cover most, so the greedy takes 1 and 3 and is stuck at two
