@@ -39,7 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import add_city_options, format_table, load_city_network, pass_fail, versions
+from bench.common import (
+    add_city_options,
+    format_table,
+    load_city_network,
+    pass_fail,
+    versions,
+    write_result,
+)
 
 TARGET_P99_MS = 50.0
 
@@ -428,8 +435,7 @@ def run(args: argparse.Namespace) -> int:
         "versions": versions(["fastapi", "uvicorn", "starlette", "pydantic", "scipy", "numpy"]),
         "cpus": os.cpu_count(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(args.out, result)
     rows = _rows("closed loop", closed, closed_cpu)
     if baseline is not None:
         rows += _rows("baseline closed loop", baseline, baseline_cpu, target=False)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -162,3 +163,14 @@ def result_header(name: str, packages: Sequence[str]) -> dict[str, object]:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "versions": versions(packages),
     }
+
+
+def write_result(
+    path: str | Path, result: dict[str, object], *, default: Callable[[object], object] = float
+) -> Path:
+    """Write a benchmark's results file (indented JSON; ``default`` turns what JSON does not
+    know, numpy scalars by default, into what it does), making its folder; returns its path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=default) + "\n", encoding="utf-8")
+    return out

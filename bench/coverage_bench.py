@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import multiprocessing as mp
 import resource
 import statistics
@@ -35,7 +34,7 @@ import networkx as nx
 import numpy as np
 
 from bench.city import make_incidents, make_posts, stage
-from bench.common import format_table, load_city_network, pass_fail, result_header
+from bench.common import format_table, load_city_network, pass_fail, result_header, write_result
 from geo.snap import snap_incidents, snap_posts
 from planner.coverage import compute_coverage, node_times, segment_reach
 
@@ -368,8 +367,6 @@ def run(args: argparse.Namespace) -> int:
         "memory": {"max_rss_mb": maxrss_mb, "tracemalloc_coverage_peak_mb": trace_peak / 2**20},
         "all_passed": all(r.passed for r in rows if r.passed is not None),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=float) + "\n")
+    out = write_result(args.out, result)
     print(f"\nwritten: {out}")
     return 1 if args.strict and not result["all_passed"] else 0

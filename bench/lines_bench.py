@@ -29,7 +29,6 @@ Hook into ``bench/__main__.py`` with :func:`add_parser` (subcommand ``lines``).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import asdict
@@ -46,6 +45,7 @@ from bench.common import (
     night_demand,
     result_header,
     rows_table,
+    write_result,
 )
 from geo.graph import Network
 from geo.snap import snap_posts
@@ -322,9 +322,7 @@ def run(args: argparse.Namespace) -> int:
         },
         "all_passed": all(r.passed for r in rows if r.passed is not None),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=float) + "\n")
+    out = write_result(args.out, result)
     print(f"\nwritten: {out}")
     return 1 if args.strict and not result["all_passed"] else 0
 

@@ -27,7 +27,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from bench.city import make_incidents, make_posts, stage
-from bench.common import format_table, load_city_network, pass_fail, versions
+from bench.common import format_table, load_city_network, pass_fail, versions, write_result
 from geo.graph import Network
 from geo.snap import snap_incidents, snap_posts
 from planner.coverage import compute_coverage
@@ -300,8 +300,7 @@ def run(args: argparse.Namespace) -> int:
         },  # fmt: skip
         "versions": versions(["folium", "xstatic-leaflet", "selenium", "geopandas", "shapely"]),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result(args.out, result)
     print(f"[bench] results in {args.out}", file=sys.stderr)
     failed = not size_ok or load_ok is False
     return 1 if (args.strict and failed) else 0

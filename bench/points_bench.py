@@ -30,7 +30,6 @@ target (>= 0.995 of the optimum) applies where HiGHS proves optimality.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import platform
@@ -52,6 +51,7 @@ from bench.common import (
     result_header,
     rows_table,
     versions,
+    write_result,
 )
 from planner.control_points import (
     Solution,
@@ -517,9 +517,7 @@ def run(args: argparse.Namespace) -> int:
         "memory": {"max_rss_mb_after": rss, "spopt_child_max_rss_mb": children_mb},
         "all_passed": all(r.passed for r in rows if r.passed is not None),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=float) + "\n")
+    out = write_result(args.out, result)
     print(f"\nwritten: {out}")
     return 1 if args.strict and not result["all_passed"] else 0
 
@@ -620,9 +618,7 @@ def run_suite(args: argparse.Namespace) -> int:
         "worst_proven_ratio": worst,
         "all_passed": all(r.passed for r in rows if r.passed is not None),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    out = write_result(args.out, result, default=str)
     print(f"written: {out}")
     return 1 if args.strict and not result["all_passed"] else 0
 
