@@ -243,7 +243,8 @@ def run(args: argparse.Namespace) -> int:
             repeat,
         )
     ours_reached = np.flatnonzero(np.isfinite(time_s) & (time_s <= CUTOFF_S))
-    nx_idx = net.nodes_of(list(nx_dist))
+    index = net.node_index
+    nx_idx = np.fromiter((index[int(n)] for n in nx_dist), dtype=np.int64, count=len(nx_dist))
     nx_t = np.fromiter(nx_dist.values(), dtype=np.float64, count=len(nx_dist))
     same_set = np.array_equal(np.sort(nx_idx), ours_reached)
     max_diff = float(np.max(np.abs(time_s[nx_idx] - nx_t))) if len(nx_idx) else 0.0
