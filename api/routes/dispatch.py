@@ -45,7 +45,7 @@ def answer_many(
     """:func:`answer` for questions that arrived together (:class:`api.fastpath.
     DispatchFastPath` gathers them): those that share the staffed control points are searched
     in one :meth:`Dispatcher.nearest_many`. Each gets its body, or the error that refuses it."""
-    out: list[bytes | PatrolError] = [InputError("not answered")] * len(reqs)
+    out: dict[int, bytes | PatrolError] = {}
     # questions at the same plan and slot share its staffed points (and one search)
     groups: dict[tuple[str, str | None] | None, tuple[Staffed | None, list[int]]] = {}
     for i, req in enumerate(reqs):
@@ -67,7 +67,7 @@ def answer_many(
         )
         for i, one in zip(members, found, strict=True):
             out[i] = one if isinstance(one, PatrolError) else _body(city, staffed, *one)
-    return out
+    return [out[i] for i in range(len(reqs))]
 
 
 def _body(city: City, staffed: Staffed | None, loc: Location, routes: list[Route]) -> bytes:
