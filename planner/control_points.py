@@ -250,6 +250,7 @@ class _Search:
         self.mark = np.zeros(m, dtype=np.int64)  # scratch, all zero between moves
         self.extra = np.zeros(m)  # scratch, all zero between moves
         self.chosen: list[int] = [int(i) for i in chosen]
+        self.moves = 0  # replacements applied so far
         for i in self.chosen:
             self.covered[self.cols(i)] += 1
             self.n_conf[self.conf(i)] += 1
@@ -282,6 +283,7 @@ class _Search:
         for pos, q in moves:
             self.in_set[q] = True
             self.chosen[pos] = int(q)
+        self.moves += 1
         units = np.unique(np.concatenate(touched))
         new_free = np.where(self.covered[units] == 0, self.w[units], 0.0)
         d_free = new_free - self.free_w[units]
@@ -425,32 +427,53 @@ class _Cliques:
     def __init__(self, C: sparse.csr_array) -> None:
         self.tried: dict[tuple[object, ...], list[tuple[float, float]]] = {}
         self.cliques: list[IntArray] = []
-        self.of: dict[int, list[int]] = {}  # candidate -> ids of the cliques holding it
+        # all cliques' members end to end, and the clique of each (extended as they come)
+        self._members = np.empty(0, dtype=np.int64)
+        self._owner = np.empty(0, dtype=np.int64)
         self.at = np.full(C.shape[0], -1, dtype=np.int64)  # scratch, all -1 between calls
 
     def cover(self, pool: IntArray, adj: npt.NDArray[np.bool_]) -> list[IntArray]:
         """Cliques, in positions into ``pool``, that together hold every edge of ``adj``
-        (the conflicts inside ``pool``): known ones cut down to the pool, then new ones grown
-        greedily (maximal inside the pool) for the edges still left."""
-        out = []
+        (the conflicts inside ``pool``): known ones cut down to the pool (less those another
+        holds), then new ones grown greedily (maximal inside the pool) for the edges left."""
         n = len(pool)
-        left = np.triu(adj, 1)
-        flat = left.reshape(-1)  # a view: pairs of positions by flat index (cheaper than ix_)
+        if len(self._owner) < sum(map(len, self.cliques)):
+            done = int(self._owner[-1]) + 1 if len(self._owner) else 0
+            new = self.cliques[done:]
+            self._members = np.concatenate([self._members, *new])
+            self._owner = np.concatenate(
+                [self._owner, np.repeat(np.arange(done, len(self.cliques)), list(map(len, new)))]
+            )
         self.at[pool] = np.arange(n)
-        for c in sorted({c for v in pool.tolist() for c in self.of.get(v, ())}):
-            local = self.at[self.cliques[c]]
-            local = local[local >= 0]
-            if len(local) > 1:
-                pairs = (local[:, None] * n + local).ravel()
-                if flat[pairs].any():
-                    flat[pairs] = False
-                    out.append(local)
+        local = self.at[self._members]
         self.at[pool] = -1
+        inside = local >= 0
+        owner, local = self._owner[inside], local[inside]
+        two = np.bincount(owner)[owner] >= 2
+        owner, local = owner[two], local[two]
+        _, row = np.unique(owner, return_inverse=True)
+        R = sparse.csr_array(
+            (np.ones(len(local), dtype=np.float32), (row, local)),
+            shape=(int(row.max(initial=-1)) + 1, n),
+        )
+        R.sum_duplicates()
+        # a clique inside another (or the later of two the same) adds nothing
+        inter = (R @ R.T).toarray()
+        size = np.diag(inter).copy()
+        np.fill_diagonal(inter, 0.0)
+        idx = np.arange(len(size))
+        within = (inter >= size[:, None] - 0.5) & (
+            (size[None, :] > size[:, None]) | (idx[None, :] < idx[:, None])
+        )
+        R = R[np.flatnonzero(~within.any(axis=1))]
+        out = np.split(R.indices.astype(np.int64), R.indptr[1:-1]) if R.shape[0] else []
+        left = np.triu(adj, 1) & ((R.T @ R).toarray() == 0)
+        flat = left.reshape(-1)  # a view: pairs of positions by flat index (cheaper than ix_)
         for i in np.flatnonzero(left.any(axis=1)):
-            row = left[i]
+            row_i = left[i]
             while True:
-                j = int(row.argmax())
-                if not row[j]:
+                j = int(row_i.argmax())
+                if not row_i[j]:
                     break
                 clique = [int(i), j]
                 common = adj[i] & adj[j]
@@ -460,111 +483,124 @@ class _Cliques:
                         break
                     clique.append(v)
                     common &= adj[v]
-                local = np.asarray(clique, dtype=np.int64)
-                flat[(local[:, None] * n + local).ravel()] = False
-                out.append(local)
-                self.add(pool[local])
+                members = np.asarray(clique, dtype=np.int64)
+                flat[(members[:, None] * n + members).ravel()] = False
+                out.append(members)
+                self.cliques.append(pool[members])
         return out
 
-    def add(self, members: IntArray) -> None:
-        for v in members.tolist():
-            self.of.setdefault(v, []).append(len(self.cliques))
-        self.cliques.append(members)
 
-
-def _solve_region(
-    S: sparse.csr_array,
-    w: FloatArray,
-    k: int,
-    adj: npt.NDArray[np.bool_],
-    cliques: list[IntArray],
-    *,
-    time_limit_s: float,
-    more: float | None = None,
-    fewer: float | None = None,
-    start: IntArray | None = None,
-) -> IntArray | None:
+class _RegionModel:
     """``k`` rows of ``S`` (candidates x open units) that keep the spacing ``adj`` and cover
-    the most weight, by HiGHS on a model in the candidates alone: each one's weight, less the
+    the most weight, as a HiGHS model in the candidates alone: each one's weight, less the
     overlap of each pair that may both be chosen (exact unless three chosen points share a
     unit, where it under-counts), and one row per clique of ``cliques`` (which together hold
-    every edge of ``adj``) for the spacing. Under tight spacing
-    few pairs overlap, so the model is small and its bound strong. ``None`` if HiGHS found
-    nothing.
+    every edge of ``adj``) for the spacing. Under tight spacing few pairs overlap, so the
+    model is small and its bound strong.
 
     With ``more`` (the cost of taking a point from elsewhere) ``k + 1`` rows may be chosen,
     and with ``fewer`` (the gain of putting a point elsewhere) ``k - 1``, their value counted
-    in the objective. ``start`` (``k`` rows that keep the spacing) is handed to HiGHS as a
-    first solution."""
-    import highspy
+    in the objective. ``start`` (``k`` rows that keep the spacing) is what the region holds
+    now: :meth:`gap` bounds what any answer gains over it, and :meth:`solve` hands it to
+    HiGHS as a first solution."""
 
-    m = S.shape[0]
-    Sw = sparse.csr_array(S.multiply(w[None, :]))
-    g = np.asarray(Sw.sum(axis=1)).ravel()
-    pairs = sparse.triu(sparse.csr_array(Sw @ S.T), k=1).tocoo()
-    both = ~adj[pairs.row, pairs.col] & (pairs.data > 0)
-    zi, zj, zw = pairs.row[both], pairs.col[both], pairs.data[both]
-    nz = len(zi)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("threads", 1)
-    # presolve costs more than it saves on these small models, and so do many root cuts
-    h.setOptionValue("presolve", "off")
-    h.setOptionValue("mip_pool_soft_limit", 300)
-    inf = highspy.kHighsInf
-    # columns: x_0..x_{m-1} (binary), z per overlapping pair (>= x_i + x_j - 1, >= 0)
-    h.addVars(m + nz, np.zeros(m + nz), np.concatenate([np.ones(m), np.full(nz, inf)]))
-    h.changeColsCost(m + nz, np.arange(m + nz, dtype=np.int32), np.concatenate([g, -zw]))
-    h.changeColsIntegrality(
-        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
-    )
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    if nz:
-        index = np.column_stack([zi, zj, m + np.arange(nz)]).ravel().astype(np.int32)
-        h.addRows(
-            nz, np.full(nz, -inf), np.ones(nz), 3 * nz,
-            np.arange(0, 3 * nz, 3, dtype=np.int32), index, np.tile([1.0, 1.0, -1.0], nz),
+    def __init__(
+        self,
+        S: sparse.csr_array,
+        w: FloatArray,
+        k: int,
+        adj: npt.NDArray[np.bool_],
+        cliques: list[IntArray],
+        *,
+        start: IntArray,
+        more: float | None = None,
+        fewer: float | None = None,
+    ) -> None:
+        import highspy
+
+        m = S.shape[0]
+        Sw = sparse.csr_array(S.multiply(w[None, :]))
+        g = np.asarray(Sw.sum(axis=1)).ravel()
+        pairs = sparse.triu(sparse.csr_array(Sw @ S.T), k=1).tocoo()
+        both = ~adj[pairs.row, pairs.col] & (pairs.data > 0)
+        zi, zj, zw = pairs.row[both], pairs.col[both], pairs.data[both]
+        nz = len(zi)
+        # sum x = k + (one more) - (one fewer), at most one of the two
+        flex = [(v, c) for v, c in ((1.0, more), (-1.0, fewer)) if c is not None]
+        nf = len(flex)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        # presolve costs more than it saves on these small models, and so do many root cuts
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("mip_pool_soft_limit", 300)
+        inf = highspy.kHighsInf
+        # columns: x_0..x_{m-1} (binary), z per overlapping pair (>= x_i + x_j - 1, >= 0),
+        # then the one-more / one-fewer switches (binary)
+        n_cols = m + nz + nf
+        cost = np.concatenate([g, -zw, [-c if v > 0 else c for v, c in flex]])
+        h.addVars(n_cols, np.zeros(n_cols), np.concatenate([np.ones(m), np.full(nz, inf),
+                                                            np.ones(nf)]))  # fmt: skip
+        h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
+        self._ints = np.concatenate([np.arange(m), m + nz + np.arange(nf)]).astype(np.int32)
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        if nz:
+            index = np.column_stack([zi, zj, m + np.arange(nz)]).ravel().astype(np.int32)
+            h.addRows(
+                nz, np.full(nz, -inf), np.ones(nz), 3 * nz,
+                np.arange(0, 3 * nz, 3, dtype=np.int32), index, np.tile([1.0, 1.0, -1.0], nz),
+            )  # fmt: skip
+        if nf:
+            h.addRow(-inf, 1.0, nf, m + nz + np.arange(nf, dtype=np.int32), np.ones(nf))
+        h.addRow(
+            float(k), float(k), m + nf, self._ints,
+            np.concatenate([np.ones(m), [-v for v, _ in flex]]),
         )  # fmt: skip
-    # sum x = k + (one more) - (one fewer), at most one of the two
-    flex = [(v, c) for v, c in ((1.0, more), (-1.0, fewer)) if c is not None]
-    nf = len(flex)
-    if nf:
-        h.addVars(nf, np.zeros(nf), np.ones(nf))
-        h.changeColsCost(
-            nf, np.arange(m + nz, m + nz + nf, dtype=np.int32),
-            np.array([-c if v > 0 else c for v, c in flex]),
-        )  # fmt: skip
-        h.changeColsIntegrality(
-            nf, np.arange(m + nz, m + nz + nf, dtype=np.int32),
-            np.full(nf, highspy.HighsVarType.kInteger),
-        )  # fmt: skip
-        h.addRow(-inf, 1.0, nf, np.arange(m + nz, m + nz + nf, dtype=np.int32), np.ones(nf))
-    h.addRow(
-        float(k), float(k), m + nf,
-        np.concatenate([np.arange(m), m + nz + np.arange(nf)]).astype(np.int32),
-        np.concatenate([np.ones(m), [-v for v, _ in flex]]),
-    )  # fmt: skip
-    if cliques:
-        size = np.array([len(c) for c in cliques])
-        h.addRows(
-            len(cliques), np.full(len(cliques), -inf), np.ones(len(cliques)), int(size.sum()),
-            (np.cumsum(size) - size).astype(np.int32), np.concatenate(cliques).astype(np.int32),
-            np.ones(int(size.sum())),
-        )  # fmt: skip
-    if start is not None:
-        x0 = np.zeros(m + nz + nf)
+        if cliques:
+            size = np.array([len(c) for c in cliques])
+            h.addRows(
+                len(cliques), np.full(len(cliques), -inf), np.ones(len(cliques)),
+                int(size.sum()), (np.cumsum(size) - size).astype(np.int32),
+                np.concatenate(cliques).astype(np.int32), np.ones(int(size.sum())),
+            )  # fmt: skip
+        x0 = np.zeros(n_cols)
         x0[start] = 1.0
         x0[m : m + nz] = x0[zi] * x0[zj]
+        self.h, self.k, self.m, self.nf, self.x0 = h, k, m, nf, x0
+        self.start_value = float(cost @ x0)
+
+    def gap(self) -> float:
+        """The LP relaxation's bound less the start's value: no answer gains more. A few
+        milliseconds, where the MILP often takes tens even when this is 0."""
+        import highspy
+
+        ints = self._ints
+        h = self.h
+        h.changeColsIntegrality(
+            len(ints), ints, np.full(len(ints), highspy.HighsVarType.kContinuous)
+        )
+        h.run()
+        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        bound = h.getInfo().objective_function_value if ok else np.inf
+        h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
+        return float(bound) - self.start_value
+
+    def solve(self, time_limit_s: float) -> IntArray | None:
+        """The chosen rows (``k``, or one more or fewer where allowed) HiGHS finds within
+        ``time_limit_s``, starting from ``start``; ``None`` if it found nothing."""
+        import highspy
+
+        h = self.h
+        h.setOptionValue("time_limit", float(time_limit_s))
         sol = highspy.HighsSolution()
-        sol.col_value = list(x0)
+        sol.col_value = list(self.x0)
         h.setSolution(sol)
-    h.run()
-    x = np.asarray(h.getSolution().col_value)
-    if len(x) < m:
-        return None
-    chosen = np.flatnonzero(x[:m] > 0.5)
-    return chosen if abs(len(chosen) - k) <= nf else None
+        h.run()
+        x = np.asarray(h.getSolution().col_value)
+        if len(x) < self.m:
+            return None
+        chosen = np.flatnonzero(x[: self.m] > 0.5)
+        return chosen if abs(len(chosen) - self.k) <= self.nf else None
 
 
 def _undominated(
@@ -588,21 +624,36 @@ def _undominated(
     return fixed | ~dom.any(axis=1)
 
 
-def _region_move(
+@dataclass
+class _Region:
+    """A region move ready to solve: the chosen positions it frees (``near``), its
+    candidates (``pool``), the point elsewhere a ``k + 1`` answer gives up (``drop``), its
+    model, and the state of the search it was built on (``moves``)."""
+
+    near: IntArray
+    pool: IntArray
+    drop: int
+    model: _RegionModel
+    gap: float
+    moves: int
+    seen: list[tuple[float, float]]
+    price: tuple[float, float]
+
+
+def _region(
     s: _Search,
     xy: npt.NDArray[np.float64],
     pos: int,
     k: int,
     cliques: _Cliques,
     *,
-    eps: float,
-    time_limit_s: float,
     flex: bool = True,
-) -> bool:
-    """Free the chosen point at ``pos`` and its ``k - 1`` nearest chosen neighbours and
-    re-place ``k`` points there by a small MILP (:func:`_solve_region`) over the candidates
-    that cover any unit the freed points covered and keep the spacing with the points that
-    stay, counting only demand those leave uncovered.
+) -> _Region | None:
+    """The region move around the chosen point at ``pos``: it and its ``k - 1`` nearest
+    chosen neighbours freed, to be re-placed by a small MILP (:class:`_RegionModel`) over
+    the candidates that cover any unit the freed points covered and keep the spacing with
+    the points that stay, counting only demand those leave uncovered. ``None`` when there is
+    nothing to choose or the same region was tried in vain before.
 
     With ``flex`` the region may also take ``k + 1`` points, paying for the extra one by
     dropping the chosen point outside that covers least on its own, or ``k - 1``, the one
@@ -610,8 +661,7 @@ def _region_move(
     which a tight packing needs when the optimum packs one more point into a busy area);
     and the candidates also include those the freed points alone kept out by the spacing
     (when the spacing is twice the cover radius, a shifted packing's points cover little
-    that the freed points covered). HiGHS starts from the freed points. Applied when it
-    gains (judged on the true cover); returns whether it did."""
+    that the freed points covered)."""
     ch = np.asarray(s.chosen)
     near = np.argsort(((xy[ch] - xy[ch[pos]]) ** 2).sum(axis=1), kind="stable")[:k]
     freed = ch[near]
@@ -644,30 +694,41 @@ def _region_move(
         s.covered[s.cols(p)] += 1
         s.n_conf[s.conf(p)] += 1
     if len(pool) <= k or not len(cols):
-        return False
+        return None
     # the model depends on these alone: a region tried in vain is not tried again as it
     # was, nor with a dearer extra point or a cheaper one to hand over
     key = (k, freed.tobytes(), pool.tobytes(), cols.tobytes())
     price = (np.inf if more is None else more, -np.inf if fewer is None else fewer)
     seen = cliques.tried.setdefault(key, [])
     if any(price[0] >= a and price[1] <= b for a, b in seen):
-        return False
-    seen.append(price)
+        return None
     S = sub[:, cols]
     adj = s.C[pool][:, pool].toarray()
     if REGION_PRUNE:
         keep = _undominated(S, adj, np.isin(pool, freed))
         pool, S, adj = pool[keep], S[keep], adj[np.ix_(keep, keep)]
-    rows = cliques.cover(pool, adj)
-    picked = _solve_region(
-        S, open_w[cols], k, adj, rows, time_limit_s=time_limit_s, more=more, fewer=fewer,
-        start=np.searchsorted(pool, freed),
+    model = _RegionModel(
+        S, open_w[cols], k, adj, cliques.cover(pool, adj), start=np.searchsorted(pool, freed),
+        more=more, fewer=fewer,
     )  # fmt: skip
+    return _Region(near, pool, drop, model, model.gap(), s.moves, seen, price)
+
+
+def _region_gain(s: _Search, r: _Region, *, eps: float, time_limit_s: float) -> bool:
+    """Solve the region's model (unless its LP bound already says it cannot gain) and
+    apply the answer when it gains, judged on the true cover; returns whether it did. The
+    region is remembered as tried either way."""
+    r.seen.append(r.price)
+    if r.gap <= max(eps, 1e-6 * abs(r.model.start_value)):
+        return False
+    picked = r.model.solve(time_limit_s)
     if picked is None:
         return False
-    new = np.concatenate([np.delete(ch, near), pool[picked]])
+    ch = np.asarray(s.chosen)
+    k = len(r.near)
+    new = np.concatenate([np.delete(ch, r.near), r.pool[picked]])
     if len(picked) > k:
-        new = new[new != ch[drop]]
+        new = new[new != ch[r.drop]]
     elif len(picked) < k:
         blocked = np.zeros(len(s.in_set), dtype=bool)
         blocked[new] = True
@@ -685,6 +746,23 @@ def _region_move(
     return True
 
 
+def _region_move(
+    s: _Search,
+    xy: npt.NDArray[np.float64],
+    pos: int,
+    k: int,
+    cliques: _Cliques,
+    *,
+    eps: float,
+    time_limit_s: float,
+    flex: bool = True,
+) -> bool:
+    """The region move around ``pos`` (:func:`_region`), solved and applied when it gains
+    (:func:`_region_gain`); returns whether it did."""
+    r = _region(s, xy, pos, k, cliques, flex=flex)
+    return r is not None and _region_gain(s, r, eps=eps, time_limit_s=time_limit_s)
+
+
 def _region_search(
     s: _Search,
     xy: npt.NDArray[np.float64],
@@ -695,20 +773,41 @@ def _region_search(
     deadline: float,
     rng: np.random.Generator,
 ) -> bool:
-    """Rounds of region moves around each chosen point in turn (in a random order), local
-    search after each gain. A round that gains nothing moves on to the next, larger region
-    size of ``sizes``; one that gains goes back to the first. Ends when a round of the
-    largest size gains nothing or time runs out. Returns whether any gained."""
+    """Rounds of region moves around each chosen point, local search after each gain.
+
+    A round first builds every point's region and bounds what it may gain by its LP
+    relaxation (regions that cannot gain end there), then solves the rest, most promising
+    first (a region is built again if a gain changed the search since). A round that gains
+    nothing moves on to the next, larger region size of ``sizes``; one that gains goes back
+    to the first. Ends when a round of the largest size gains nothing or time runs out.
+    Returns whether any gained."""
     gained = False
     level = 0
     while level < len(sizes):
+        k = sizes[level]
+        todo: list[tuple[float, int, _Region]] = []
+        built = set()  # two points may have the same neighbours: one region
+        for pos in rng.permutation(len(s.chosen)).tolist():
+            if time.perf_counter() > deadline:
+                return gained
+            r = _region(s, xy, pos, k, cliques)
+            if r is None or id(r.seen) in built:
+                continue
+            built.add(id(r.seen))
+            if r.gap <= max(eps, 1e-6 * abs(r.model.start_value)):
+                r.seen.append(r.price)  # the LP bound settles it
+                continue
+            todo.append((r.gap, pos, r))
         moved = False
-        for pos in rng.permutation(len(s.chosen)):
+        for _, pos, r in sorted(todo, key=lambda t: -t[0]):
             left = deadline - time.perf_counter()
             if left <= 0:
                 return gained
-            limit = min(REGION_SOLVE_S, left)
-            if _region_move(s, xy, int(pos), sizes[level], cliques, eps=eps, time_limit_s=limit):
+            if r.moves != s.moves:  # built before a gain: build it again
+                r = _region(s, xy, pos, k, cliques)
+                if r is None:
+                    continue
+            if _region_gain(s, r, eps=eps, time_limit_s=min(REGION_SOLVE_S, left)):
                 _local_search(s, eps=eps, deadline=deadline, pairs=False)
                 moved = gained = True
         level = 0 if moved and level else level + (not moved)
@@ -939,11 +1038,12 @@ def solve_greedy(
     5. With the time the ILS leaves (when ``xy`` is given and ``n`` > 8): region moves
        (:func:`_region_move`): a chosen point and its 7 nearest chosen neighbours are
        re-placed exactly, by a small HiGHS model over the candidates around them (less
-       those another candidate dominates), each point in turn until a round gains nothing,
-       then with 12 and 16 points (back to 8 after a gain). A region may also take one
-       point more (dropping the point elsewhere that covers least) or one fewer (the point
-       going to the best open candidate elsewhere). The sub-problems are a few hundred
-       candidates, not the full MILP.
+       those another candidate dominates). A round builds every point's region, drops
+       those whose LP relaxation bounds the gain at 0 and solves the others, largest bound
+       first; when a round gains nothing, the next has 12 and then 16 points (back to 8
+       after a gain). A region may also take one point more (dropping the point elsewhere
+       that covers least) or one fewer (the point going to the best open candidate
+       elsewhere). The sub-problems are a few hundred candidates, not the full MILP.
 
     Everything stops at ``time_limit_s``, or as soon as the objective meets the bound;
     deterministic for a ``seed`` unless the time limit cuts it short (a region's model has

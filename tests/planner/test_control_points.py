@@ -182,6 +182,53 @@ def test_a_region_drops_only_dominated_candidates():
     assert cp._undominated(S, adj, none).tolist() == [True, True, True, False]
 
 
+def test_clique_cover_holds_every_conflict_with_cliques_only():
+    # a second region overlapping the first reuses the first's cliques, cut down to it
+    xy = np.random.default_rng(5).uniform(0, 600, (120, 2))
+    C = _conflict_lists(120, spacing_conflicts(xy, spacing_m=150))
+    cliques = cp._Cliques(C)
+    dense = C.toarray() > 0
+    for pool in (np.arange(0, 80), np.arange(40, 120), np.arange(0, 120, 2)):
+        adj = dense[np.ix_(pool, pool)]
+        rows = cliques.cover(pool, adj)
+        held = np.zeros_like(adj)
+        for r in rows:
+            assert len(r) > 1
+            block = adj[np.ix_(r, r)]
+            assert block[~np.eye(len(r), dtype=bool)].all()  # a clique
+            held[np.ix_(r, r)] = True
+        assert not (adj & ~held).any()  # every conflict inside one
+    assert len(cliques.cliques) > 0
+
+
+def test_a_region_model_bound_holds_and_its_answer_is_the_best():
+    # 12 sites with random covers and a spacing: the region model (no overlapping pairs
+    # here) against brute force over all sets of 3 that keep the spacing
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 500, (12, 2))
+    S = sparse.csr_array(np.eye(12, dtype=bool))
+    w = rng.integers(1, 20, 12).astype(float)
+    C = _conflict_lists(12, spacing_conflicts(xy, spacing_m=150))
+    adj = C.toarray() > 0
+    start = next(
+        np.array(c) for c in itertools.combinations(range(12), 3)
+        if not adj[np.ix_(c, c)].any()
+    )  # fmt: skip
+    fits = [c for c in itertools.combinations(range(12), 3) if not adj[np.ix_(c, c)].any()]
+    best = max(float(w[list(c)].sum()) for c in fits)
+    model = cp._RegionModel(S, w, 3, adj, cp._Cliques(C).cover(np.arange(12), adj), start=start)
+    assert model.start_value == pytest.approx(w[start].sum())
+    assert model.gap() >= best - model.start_value - 1e-9
+    picked = model.solve(10.0)
+    assert float(w[picked].sum()) == pytest.approx(best)
+    assert not adj[np.ix_(picked, picked)].any()
+    # from the best set the bound says no gain is left only if the LP is tight; it never
+    # says less than none
+    top = np.array(max(fits, key=lambda c: float(w[list(c)].sum())))
+    again = cp._RegionModel(S, w, 3, adj, cp._Cliques(C).cover(np.arange(12), adj), start=top)
+    assert again.gap() >= -1e-9
+
+
 def test_a_packing_the_greedy_misses_is_found():
     # five sites 100 m apart on a line, spacing 150 m: only {0, 2, 4} holds three points,
     # but the middle sites cover most, so the greedy takes 1 and 3 and is stuck at two
