@@ -43,10 +43,15 @@ IntArray = npt.NDArray[np.int64]
 
 ILS_PAIR_WINDOW = 0.005  # ILS trials this close to the best also get pair moves
 ELITE = 3  # local optima the ILS perturbs in turn
-REGION_POINTS = 8  # chosen points a region move frees and re-places exactly
-REGION_SIZES = (REGION_POINTS, 12, 16)  # larger regions when the smaller gain nothing
+# chosen points a region move frees and re-places exactly: larger when the smaller gain
+# nothing, at most all of them
+REGION_SIZES = (8, 12, 16)
 REGION_SOLVE_S = 0.5  # time limit of one region's sub-problem in HiGHS
 REGION_PRUNE = True  # drop dominated candidates from a region's model
+# a region whose candidates overlap in more pairs than this per candidate is not solved:
+# the model counts overlaps by pairs, which under-counts and solves slowly where covers
+# overlap widely (a loose spacing, where the ILS does well)
+REGION_MAX_PAIRS = 4
 ILS_PATIENCE = 10  # ILS rounds without a gain before region moves take over
 ILS_SHARE = 0.5  # share of the time limit after which the ILS gives way to region moves
 # Roads where no one holds a control point.
@@ -345,6 +350,15 @@ def _distinct(x: IntArray) -> IntArray:
     return x[np.concatenate([[True], x[1:] != x[:-1]])] if len(x) else x
 
 
+def _gather(M: sparse.csr_array, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """The entries of ``rows`` of ``M``: each one's position in ``rows`` and its column
+    (cheaper than ``M[rows]`` for the many small row sets here)."""
+    starts = M.indptr[rows]
+    cnt = M.indptr[rows + 1] - starts
+    at = np.repeat(starts - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+    return np.repeat(np.arange(len(rows)), cnt), M.indices[at]
+
+
 def _pair_move(s: _Search, a: int, b: int, *, eps: float, cap: int = 200) -> bool:
     """Replace the chosen points at positions ``a`` and ``b`` by the best pair of candidates
     that cover what only they covered (exactly: gains minus their overlap), keeping the
@@ -373,36 +387,28 @@ def _pair_move(s: _Search, a: int, b: int, *, eps: float, cap: int = 200) -> boo
         return False
     # the pool's cover restricted to units free once p1 and p2 are gone, weighted
     s.free_w[freed] = w[freed]
-    rows = A[pool]
-    fw = s.free_w[rows.indices]
+    row_of, units_p = _gather(A, pool)
+    fw = s.free_w[units_p]
     s.free_w[freed] = 0.0
     keep = fw > 0
-    row_of = np.repeat(np.arange(len(pool)), np.diff(rows.indptr))[keep]
-    g = np.bincount(row_of, weights=fw[keep], minlength=len(pool))
-    units_f = rows.indices[keep]
-    cols_f = _distinct(units_f)
-    free_rows = sparse.csr_array(
-        (
-            fw[keep],
-            np.searchsorted(cols_f, units_f),
-            np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=len(pool)))]),
-        ),
-        shape=(len(pool), len(cols_f)),
-    )
+    row_of, units_f, fw = row_of[keep], units_p[keep], fw[keep]
+    g = np.bincount(row_of, weights=fw, minlength=len(pool))
     if len(pool) > cap:
         top = np.sort(np.argpartition(-g, cap)[:cap])
-        pool, free_rows, g = pool[top], free_rows[top], g[top]
-    ones = free_rows.copy()
-    ones.data[:] = 1.0
-    overlap = (free_rows @ ones.T).toarray()
+        at = np.full(len(pool), -1)
+        at[top] = np.arange(cap)
+        sel = at[row_of] >= 0
+        pool, g, row_of, units_f, fw = pool[top], g[top], at[row_of[sel]], units_f[sel], fw[sel]
+    cols_f = _distinct(units_f)
+    k = len(pool)
+    F = np.zeros((k, len(cols_f)))  # few freed units: dense is cheaper than sparse here
+    F[row_of, np.searchsorted(cols_f, units_f)] = fw
+    overlap = F @ (F > 0).T
     value = g[:, None] + g[None, :] - overlap
     # conflicts inside the pool
-    k = len(pool)
     mark[pool] = np.arange(1, k + 1)
-    starts, ends = C.indptr[pool], C.indptr[pool + 1]
-    cnt = ends - starts
-    r = np.repeat(np.arange(k), cnt)
-    cols = mark[C.indices[np.repeat(starts - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]]
+    r, nb = _gather(C, pool)
+    cols = mark[nb]
     mark[pool] = 0
     hit = cols > 0
     value[r[hit], cols[hit] - 1] = -np.inf
@@ -490,6 +496,17 @@ class _Cliques:
         return out
 
 
+def _overlaps(
+    S: sparse.csr_array, w: FloatArray, adj: npt.NDArray[np.bool_]
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Pairs of rows of ``S`` that may both be chosen (not in ``adj``) and cover weight in
+    common: the rows, and the weight."""
+    Sw = sparse.csr_array(S.multiply(w[None, :]))
+    pairs = sparse.triu(sparse.csr_array(Sw @ S.T), k=1).tocoo()
+    both = ~adj[pairs.row, pairs.col] & (pairs.data > 0)
+    return pairs.row[both], pairs.col[both], pairs.data[both]
+
+
 class _RegionModel:
     """``k`` rows of ``S`` (candidates x open units) that keep the spacing ``adj`` and cover
     the most weight, as a HiGHS model in the candidates alone: each one's weight, less the
@@ -515,16 +532,11 @@ class _RegionModel:
         start: IntArray,
         more: float | None = None,
         fewer: float | None = None,
+        overlaps: tuple[IntArray, IntArray, FloatArray] | None = None,
     ) -> None:
         import highspy
 
         m = S.shape[0]
-        Sw = sparse.csr_array(S.multiply(w[None, :]))
-        g = np.asarray(Sw.sum(axis=1)).ravel()
-        pairs = sparse.triu(sparse.csr_array(Sw @ S.T), k=1).tocoo()
-        both = ~adj[pairs.row, pairs.col] & (pairs.data > 0)
-        zi, zj, zw = pairs.row[both], pairs.col[both], pairs.data[both]
-        nz = len(zi)
         # sum x = k + (one more) - (one fewer), at most one of the two
         flex = [(v, c) for v, c in ((1.0, more), (-1.0, fewer)) if c is not None]
         nf = len(flex)
@@ -537,21 +549,26 @@ class _RegionModel:
         inf = highspy.kHighsInf
         # columns: x_0..x_{m-1} (binary), z per overlapping pair (>= x_i + x_j - 1, >= 0),
         # then the one-more / one-fewer switches (binary)
-        n_cols = m + nz + nf
-        cost = np.concatenate([g, -zw, [-c if v > 0 else c for v, c in flex]])
-        h.addVars(n_cols, np.zeros(n_cols), np.concatenate([np.ones(m), np.full(nz, inf),
+        zi, zj, zw = _overlaps(S, w, adj) if overlaps is None else overlaps
+        na = len(zi)
+        n_cols = m + na + nf
+        cost = np.concatenate([S @ w, -zw, [-c if v > 0 else c for v, c in flex]])
+        h.addVars(n_cols, np.zeros(n_cols), np.concatenate([np.ones(m), np.full(na, inf),
                                                             np.ones(nf)]))  # fmt: skip
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
-        self._ints = np.concatenate([np.arange(m), m + nz + np.arange(nf)]).astype(np.int32)
+        self._ints = np.concatenate([np.arange(m), m + na + np.arange(nf)]).astype(np.int32)
+        h.changeColsIntegrality(
+            len(self._ints), self._ints, np.full(len(self._ints), highspy.HighsVarType.kInteger)
+        )
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        if nz:
-            index = np.column_stack([zi, zj, m + np.arange(nz)]).ravel().astype(np.int32)
+        if na:
+            index = np.column_stack([zi, zj, m + np.arange(na)]).ravel().astype(np.int32)
             h.addRows(
-                nz, np.full(nz, -inf), np.ones(nz), 3 * nz,
-                np.arange(0, 3 * nz, 3, dtype=np.int32), index, np.tile([1.0, 1.0, -1.0], nz),
+                na, np.full(na, -inf), np.ones(na), 3 * na,
+                np.arange(0, 3 * na, 3, dtype=np.int32), index, np.tile([1.0, 1.0, -1.0], na),
             )  # fmt: skip
         if nf:
-            h.addRow(-inf, 1.0, nf, m + nz + np.arange(nf, dtype=np.int32), np.ones(nf))
+            h.addRow(-inf, 1.0, nf, m + na + np.arange(nf, dtype=np.int32), np.ones(nf))
         h.addRow(
             float(k), float(k), m + nf, self._ints,
             np.concatenate([np.ones(m), [-v for v, _ in flex]]),
@@ -565,17 +582,19 @@ class _RegionModel:
             )  # fmt: skip
         x0 = np.zeros(n_cols)
         x0[start] = 1.0
-        x0[m : m + nz] = x0[zi] * x0[zj]
+        x0[m : m + na] = x0[zi] * x0[zj]
         self.h, self.k, self.m, self.nf, self.x0 = h, k, m, nf, x0
         self.start_value = float(cost @ x0)
 
-    def gap(self) -> float:
-        """The LP relaxation's bound less the start's value: no answer gains more. A few
-        milliseconds, where the MILP often takes tens even when this is 0."""
+    def gap(self, time_limit_s: float) -> float:
+        """The LP relaxation's bound less the start's value: no answer gains more (infinite
+        if the LP is not solved within ``time_limit_s``). A few milliseconds, where the MILP
+        often takes tens even when this is 0."""
         import highspy
 
         ints = self._ints
         h = self.h
+        h.setOptionValue("time_limit", float(time_limit_s))
         h.changeColsIntegrality(
             len(ints), ints, np.full(len(ints), highspy.HighsVarType.kContinuous)
         )
@@ -610,14 +629,15 @@ def _undominated(
     and conflicts with no more of the others (it may always replace it, unless both are
     chosen, where the first adds nothing). Of identical ones the first stays; ``fixed``
     rows always stay."""
-    B = sparse.csr_array(S, dtype=np.float64)
+    # counts, exact in float32 (half the time of float64 in the products)
+    B = sparse.csr_array(S, dtype=np.float32)
     B.data[:] = 1.0
     inter = (B @ B.T).toarray()
     size = np.diag(inter)
-    a = adj.astype(np.float64)
+    a = adj.astype(np.float32)
     degree = a.sum(axis=1)
-    # dom[i, j]: j covers all i covers, and j's conflicts but i are all i's
-    dom = (inter >= size[:, None] - 0.5) & (degree[None, :] - a <= a @ a.T + 0.5)
+    # dom[i, j]: j covers all i covers, and j's conflicts but i are all i's (adj symmetric)
+    dom = (inter >= size[:, None] - 0.5) & (degree[None, :] - a <= a @ a + 0.5)
     np.fill_diagonal(dom, False)
     idx = np.arange(len(size))
     dom &= ~(dom.T & (idx[:, None] < idx[None, :]))  # of two identical, the later goes
@@ -648,6 +668,7 @@ def _region(
     cliques: _Cliques,
     *,
     flex: bool = True,
+    time_limit_s: float = REGION_SOLVE_S,
 ) -> _Region | None:
     """The region move around the chosen point at ``pos``: it and its ``k - 1`` nearest
     chosen neighbours freed, to be re-placed by a small MILP (:class:`_RegionModel`) over
@@ -661,7 +682,7 @@ def _region(
     which a tight packing needs when the optimum packs one more point into a busy area);
     and the candidates also include those the freed points alone kept out by the spacing
     (when the spacing is twice the cover radius, a shifted packing's points cover little
-    that the freed points covered)."""
+    that the freed points covered). ``time_limit_s`` bounds the LP."""
     ch = np.asarray(s.chosen)
     near = np.argsort(((xy[ch] - xy[ch[pos]]) ** 2).sum(axis=1), kind="stable")[:k]
     freed = ch[near]
@@ -707,11 +728,15 @@ def _region(
     if REGION_PRUNE:
         keep = _undominated(S, adj, np.isin(pool, freed))
         pool, S, adj = pool[keep], S[keep], adj[np.ix_(keep, keep)]
+    overlaps = _overlaps(S, open_w[cols], adj)
+    if len(overlaps[0]) > REGION_MAX_PAIRS * len(pool):
+        seen.append(price)  # covers overlap widely: the pair model is loose and slow there
+        return None
     model = _RegionModel(
         S, open_w[cols], k, adj, cliques.cover(pool, adj), start=np.searchsorted(pool, freed),
-        more=more, fewer=fewer,
+        more=more, fewer=fewer, overlaps=overlaps,
     )  # fmt: skip
-    return _Region(near, pool, drop, model, model.gap(), s.moves, seen, price)
+    return _Region(near, pool, drop, model, model.gap(time_limit_s), s.moves, seen, price)
 
 
 def _region_gain(s: _Search, r: _Region, *, eps: float, time_limit_s: float) -> bool:
@@ -759,7 +784,7 @@ def _region_move(
 ) -> bool:
     """The region move around ``pos`` (:func:`_region`), solved and applied when it gains
     (:func:`_region_gain`); returns whether it did."""
-    r = _region(s, xy, pos, k, cliques, flex=flex)
+    r = _region(s, xy, pos, k, cliques, flex=flex, time_limit_s=time_limit_s)
     return r is not None and _region_gain(s, r, eps=eps, time_limit_s=time_limit_s)
 
 
@@ -779,18 +804,21 @@ def _region_search(
     relaxation (regions that cannot gain end there), then solves the rest, most promising
     first (a region is built again if a gain changed the search since). A round that gains
     nothing moves on to the next, larger region size of ``sizes``; one that gains goes back
-    to the first. Ends when a round of the largest size gains nothing or time runs out.
-    Returns whether any gained."""
+    to the first. Ends when a round of the largest size gains nothing or time runs out (or
+    is shorter than the last region took to build). Returns whether any gained."""
     gained = False
     level = 0
+    build_s = 0.0
     while level < len(sizes):
         k = sizes[level]
         todo: list[tuple[float, int, _Region]] = []
         built = set()  # two points may have the same neighbours: one region
         for pos in rng.permutation(len(s.chosen)).tolist():
-            if time.perf_counter() > deadline:
+            t = time.perf_counter()
+            if deadline - t <= build_s:
                 return gained
-            r = _region(s, xy, pos, k, cliques)
+            r = _region(s, xy, pos, k, cliques, time_limit_s=min(REGION_SOLVE_S, deadline - t))
+            build_s = time.perf_counter() - t
             if r is None or id(r.seen) in built:
                 continue
             built.add(id(r.seen))
@@ -804,9 +832,14 @@ def _region_search(
             if left <= 0:
                 return gained
             if r.moves != s.moves:  # built before a gain: build it again
-                r = _region(s, xy, pos, k, cliques)
+                if left <= build_s:
+                    return gained
+                t = time.perf_counter()
+                r = _region(s, xy, pos, k, cliques, time_limit_s=min(REGION_SOLVE_S, left))
+                build_s = time.perf_counter() - t
                 if r is None:
                     continue
+                left = deadline - time.perf_counter()
             if _region_gain(s, r, eps=eps, time_limit_s=min(REGION_SOLVE_S, left)):
                 _local_search(s, eps=eps, deadline=deadline, pairs=False)
                 moved = gained = True
@@ -1035,15 +1068,17 @@ def solve_greedy(
        only when the swaps come within 0.5%); keep what covers more. ``restarts`` rounds at
        most, ending early after ``patience`` rounds without a gain (when region moves
        follow: after 10, and at half the time limit at the latest).
-    5. With the time the ILS leaves (when ``xy`` is given and ``n`` > 8): region moves
+    5. With the time the ILS leaves (when ``xy`` is given): region moves
        (:func:`_region_move`): a chosen point and its 7 nearest chosen neighbours are
        re-placed exactly, by a small HiGHS model over the candidates around them (less
        those another candidate dominates). A round builds every point's region, drops
        those whose LP relaxation bounds the gain at 0 and solves the others, largest bound
        first; when a round gains nothing, the next has 12 and then 16 points (back to 8
-       after a gain). A region may also take one point more (dropping the point elsewhere
-       that covers least) or one fewer (the point going to the best open candidate
-       elsewhere). The sub-problems are a few hundred candidates, not the full MILP.
+       after a gain; never more than ``n``). A region may also take one point more
+       (dropping the point elsewhere that covers least) or one fewer (the point going to
+       the best open candidate elsewhere). The sub-problems are a few hundred candidates,
+       not the full MILP; regions where covers overlap widely (more than 4 overlapping
+       pairs per candidate) are left to the ILS.
 
     Everything stops at ``time_limit_s``, or as soon as the objective meets the bound;
     deterministic for a ``seed`` unless the time limit cuts it short (a region's model has
@@ -1118,7 +1153,7 @@ def solve_greedy(
         # iterated local search, perturbing each elite member in turn
         drop = max(1, n // 4)
         stale = 0
-        regions = xy is not None and n > REGION_POINTS
+        regions = xy is not None and n > 1 and len(REGION_SIZES) > 0
         ils_end = t0 + ILS_SHARE * time_limit_s if regions else deadline
         for r in range(restarts if n > 1 else 0):
             if stale >= (min(patience, ILS_PATIENCE) if regions else patience):
@@ -1154,7 +1189,7 @@ def solve_greedy(
         if regions and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
             region_rng = np.random.default_rng(seed)
-            sizes = [k for k in REGION_SIZES if k <= max(REGION_POINTS, 2 * n // 3)]
+            sizes = sorted({min(k, n) for k in REGION_SIZES})
             if _region_search(
                 s, xy, sizes=sizes, cliques=_Cliques(C), eps=eps, deadline=deadline,
                 rng=region_rng,

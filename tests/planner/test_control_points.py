@@ -138,7 +138,7 @@ def test_region_moves_find_the_optimum_of_a_tight_packing(monkeypatch):
     assert not any(i in chosen and k in chosen for i, k in conflicts.tolist())
     b = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
     assert a.chosen.tolist() == b.chosen.tolist()
-    monkeypatch.setattr(cp, "REGION_POINTS", 10**9)  # the solver without region moves
+    monkeypatch.setattr(cp, "REGION_SIZES", ())  # the solver without region moves
     before = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
     assert before.objective < opt.objective - 1
 
@@ -218,15 +218,16 @@ def test_a_region_model_bound_holds_and_its_answer_is_the_best():
     best = max(float(w[list(c)].sum()) for c in fits)
     model = cp._RegionModel(S, w, 3, adj, cp._Cliques(C).cover(np.arange(12), adj), start=start)
     assert model.start_value == pytest.approx(w[start].sum())
-    assert model.gap() >= best - model.start_value - 1e-9
-    picked = model.solve(10.0)
+    picked = model.solve(10.0)  # binary without asking for the LP bound first
     assert float(w[picked].sum()) == pytest.approx(best)
     assert not adj[np.ix_(picked, picked)].any()
+    assert model.gap(10.0) >= best - model.start_value - 1e-9
+    assert model.solve(10.0).tolist() == picked.tolist()  # and after it
     # from the best set the bound says no gain is left only if the LP is tight; it never
     # says less than none
     top = np.array(max(fits, key=lambda c: float(w[list(c)].sum())))
     again = cp._RegionModel(S, w, 3, adj, cp._Cliques(C).cover(np.arange(12), adj), start=top)
-    assert again.gap() >= -1e-9
+    assert again.gap(10.0) >= -1e-9
 
 
 def test_a_packing_the_greedy_misses_is_found():
