@@ -436,6 +436,7 @@ class _Cliques:
         # all cliques' members end to end, and the clique of each (extended as they come)
         self._members = np.empty(0, dtype=np.int64)
         self._owner = np.empty(0, dtype=np.int64)
+        self._flat = 0  # cliques in _members so far
         self.at = np.full(C.shape[0], -1, dtype=np.int64)  # scratch, all -1 between calls
 
     def cover(self, pool: IntArray, adj: npt.NDArray[np.bool_]) -> list[IntArray]:
@@ -443,13 +444,16 @@ class _Cliques:
         (the conflicts inside ``pool``): known ones cut down to the pool (less those another
         holds), then new ones grown greedily (maximal inside the pool) for the edges left."""
         n = len(pool)
-        if len(self._owner) < sum(map(len, self.cliques)):
-            done = int(self._owner[-1]) + 1 if len(self._owner) else 0
-            new = self.cliques[done:]
+        if self._flat < len(self.cliques):
+            new = self.cliques[self._flat :]
             self._members = np.concatenate([self._members, *new])
             self._owner = np.concatenate(
-                [self._owner, np.repeat(np.arange(done, len(self.cliques)), list(map(len, new)))]
+                [
+                    self._owner,
+                    np.repeat(np.arange(self._flat, len(self.cliques)), list(map(len, new))),
+                ]
             )
+            self._flat = len(self.cliques)
         self.at[pool] = np.arange(n)
         local = self.at[self._members]
         self.at[pool] = -1
@@ -556,10 +560,9 @@ class _RegionModel:
         h.addVars(n_cols, np.zeros(n_cols), np.concatenate([np.ones(m), np.full(na, inf),
                                                             np.ones(nf)]))  # fmt: skip
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
+        self.h = h
         self._ints = np.concatenate([np.arange(m), m + na + np.arange(nf)]).astype(np.int32)
-        h.changeColsIntegrality(
-            len(self._ints), self._ints, np.full(len(self._ints), highspy.HighsVarType.kInteger)
-        )
+        self._integral(True)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         if na:
             index = np.column_stack([zi, zj, m + np.arange(na)]).ravel().astype(np.int32)
@@ -583,8 +586,15 @@ class _RegionModel:
         x0 = np.zeros(n_cols)
         x0[start] = 1.0
         x0[m : m + na] = x0[zi] * x0[zj]
-        self.h, self.k, self.m, self.nf, self.x0 = h, k, m, nf, x0
+        self.k, self.m, self.nf, self.x0 = k, m, nf, x0
         self.start_value = float(cost @ x0)
+
+    def _integral(self, on: bool) -> None:
+        """The points' and switches' columns binary (``on``) or relaxed to [0, 1]."""
+        import highspy
+
+        kind = highspy.HighsVarType.kInteger if on else highspy.HighsVarType.kContinuous
+        self.h.changeColsIntegrality(len(self._ints), self._ints, np.full(len(self._ints), kind))
 
     def gap(self, time_limit_s: float) -> float:
         """The LP relaxation's bound less the start's value: no answer gains more (infinite
@@ -592,16 +602,13 @@ class _RegionModel:
         often takes tens even when this is 0."""
         import highspy
 
-        ints = self._ints
         h = self.h
         h.setOptionValue("time_limit", float(time_limit_s))
-        h.changeColsIntegrality(
-            len(ints), ints, np.full(len(ints), highspy.HighsVarType.kContinuous)
-        )
+        self._integral(False)
         h.run()
         ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         bound = h.getInfo().objective_function_value if ok else np.inf
-        h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
+        self._integral(True)
         return float(bound) - self.start_value
 
     def solve(self, time_limit_s: float) -> IntArray | None:
@@ -658,6 +665,10 @@ class _Region:
     moves: int
     seen: list[tuple[float, float]]
     price: tuple[float, float]
+
+    def may_gain(self, eps: float) -> bool:
+        """Whether the LP bound leaves room for a gain worth having."""
+        return self.gap > max(eps, 1e-6 * abs(self.model.start_value))
 
 
 def _region(
@@ -744,7 +755,7 @@ def _region_gain(s: _Search, r: _Region, *, eps: float, time_limit_s: float) -> 
     apply the answer when it gains, judged on the true cover; returns whether it did. The
     region is remembered as tried either way."""
     r.seen.append(r.price)
-    if r.gap <= max(eps, 1e-6 * abs(r.model.start_value)):
+    if not r.may_gain(eps):
         return False
     picked = r.model.solve(time_limit_s)
     if picked is None:
@@ -822,7 +833,7 @@ def _region_search(
             if r is None or id(r.seen) in built:
                 continue
             built.add(id(r.seen))
-            if r.gap <= max(eps, 1e-6 * abs(r.model.start_value)):
+            if not r.may_gain(eps):
                 r.seen.append(r.price)  # the LP bound settles it
                 continue
             todo.append((r.gap, pos, r))
@@ -1189,7 +1200,7 @@ def solve_greedy(
         if regions and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
             region_rng = np.random.default_rng(seed)
-            sizes = sorted({min(k, n) for k in REGION_SIZES})
+            sizes = sorted({min(size, n) for size in REGION_SIZES})
             if _region_search(
                 s, xy, sizes=sizes, cliques=_Cliques(C), eps=eps, deadline=deadline,
                 rng=region_rng,
