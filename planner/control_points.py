@@ -8,7 +8,8 @@ the candidate covers the unit), demand weights ``w`` and a list of conflicting c
   upper bound and most are never recomputed) and plans read off a Lagrangian relaxation (which
   also gives an upper bound on the optimum), each improved by local search (1-swaps, and pair
   moves that re-place two competing points together, which is what a tight spacing needs),
-  then iterated local search, and region moves (a group of neighbouring points re-placed
+  then iterated local search, kernel moves (the MILP solved exactly over the candidates its
+  LP relaxation ranks first), and region moves (a group of neighbouring points re-placed
   exactly by a small HiGHS model, one more or one fewer allowed) with the time the search
   leaves; the spacing holds throughout.
 - :func:`solve_exact`: the MILP ``max w.y  s.t.  y_j <= sum_{i covers j} x_i,  sum x = N,
@@ -54,6 +55,14 @@ REGION_PRUNE = True  # drop dominated candidates from a region's model
 REGION_MAX_PAIRS = 4
 ILS_PATIENCE = 10  # ILS rounds without a gain before region moves take over
 ILS_SHARE = 0.5  # share of the time limit after which the ILS gives way to region moves
+# kernel moves: the MILP over the candidates the LP relaxation ranks first
+KERNEL_LP_SHARE = 0.3  # share of the time limit the LP relaxation may take
+# kernel sizes, times the number of points (at least KERNEL_MIN), while HiGHS finishes them
+KERNEL_SIZES = (6, 12, 24, 48, 96)
+KERNEL_MIN = 100
+KERNEL_SOLVE_S = 1.0  # time limit of one kernel's MILP in HiGHS
+KERNEL_GROWTH = 5  # how much longer the next kernel's MILP is expected to take
+KERNEL_MAX_NNZ = 2_000_000  # no LP relaxation for larger cover matrices (too slow)
 # Roads where no one holds a control point.
 UNSUITABLE_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 
@@ -273,6 +282,12 @@ class _Search:
     @property
     def objective(self) -> float:
         return float(self.w.sum() - self.free_w.sum())
+
+    def move_to(self, new: Sequence[int]) -> None:
+        """Replace the chosen set by ``new`` (as many points), through :meth:`replace`."""
+        kept = {int(i) for i in new}
+        gone = [i for i, p in enumerate(self.chosen) if p not in kept]
+        self.replace(list(zip(gone, sorted(kept - set(self.chosen)), strict=True)))
 
     def replace(self, moves: Sequence[tuple[int, int]]) -> None:
         """Apply ``(position, new candidate)`` replacements together."""
@@ -776,9 +791,7 @@ def _region_gain(s: _Search, r: _Region, *, eps: float, time_limit_s: float) -> 
         new = np.append(new, int(np.argmax(gain)))
     if len(_distinct(new)) != len(ch) or _objective(s.A, s.w, new) <= s.objective + eps:
         return False
-    kept = set(new.tolist())
-    gone = [i for i, p in enumerate(s.chosen) if p not in kept]
-    s.replace(list(zip(gone, sorted(kept - set(s.chosen)), strict=True)))
+    s.move_to(new)
     return True
 
 
@@ -856,6 +869,106 @@ def _region_search(
                 moved = gained = True
         level = 0 if moved and level else level + (not moved)
     return gained
+
+
+def _disc_cliques(
+    xy: npt.NDArray[np.float64],
+    C: sparse.csr_array,
+    centres: npt.NDArray[np.float64] | None = None,
+) -> list[IntArray]:
+    """Cliques of the conflict graph ``C`` for the LP relaxation: the candidates within a
+    disc whose diameter is the longest conflicting distance (so, when conflicts are the
+    pairs closer than the spacing, all of them conflict), centred at ``centres`` or on a
+    grid a quarter of that apart. Each is checked against ``C`` (conflicts need not be
+    distances) and kept when complete. They need not hold every conflict: the LP only has
+    to be valid."""
+    r, c = C.nonzero()
+    if len(r) == 0:
+        return []
+    reach = float(np.sqrt(((xy[r] - xy[c]) ** 2).sum(axis=1)).max())
+    if reach <= 0:
+        return []
+    if centres is None:
+        step = reach / 4
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        gx, gy = np.meshgrid(
+            np.arange(lo[0], hi[0] + step, step), np.arange(lo[1], hi[1] + step, step)
+        )
+        centres = np.column_stack([gx.ravel(), gy.ravel()])
+    found = cKDTree(xy).query_ball_point(centres, reach / 2)
+    groups = {tuple(sorted(g)) for g in found if len(g) >= 2}
+    mark = np.zeros(C.shape[0], dtype=bool)
+    out = []
+    for g in sorted(groups):
+        idx = np.asarray(g, dtype=np.int64)
+        mark[idx] = True
+        inside = np.count_nonzero(mark[_gather(C, idx)[1]])
+        mark[idx] = False
+        if inside == len(idx) * (len(idx) - 1):
+            out.append(idx)
+    return out
+
+
+def _lp_guide(
+    A: sparse.csr_array,
+    w: FloatArray,
+    n: int,
+    cliques: Sequence[IntArray],
+    *,
+    time_limit_s: float,
+) -> tuple[float, IntArray] | None:
+    """The LP relaxation of the MILP with the spacing as ``cliques``: its bound on the
+    optimum, and the candidates ranked by their LP value, then by reduced cost (those an
+    optimum most likely uses first). ``None`` when HiGHS does not solve it within
+    ``time_limit_s``."""
+    import highspy
+
+    h, _ = _cover_model(A, w, n, cliques=cliques, integral=False)
+    h.setOptionValue("time_limit", float(max(time_limit_s, 0.0)))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    m = A.shape[0]
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)[:m]
+    rc = np.asarray(sol.col_dual)[:m]
+    return float(h.getInfo().objective_function_value), np.lexsort((-rc, -np.round(x, 9)))
+
+
+def _kernel_move(
+    s: _Search,
+    rank: IntArray,
+    size: int,
+    conflicts: IntArray,
+    cliques: Sequence[IntArray],
+    *,
+    eps: float,
+    time_limit_s: float,
+) -> tuple[bool, bool]:
+    """Solve the MILP exactly over a kernel of candidates: the ``size`` first of ``rank``
+    and the chosen ones (whose set starts HiGHS), with ``cliques`` cut down to the kernel;
+    apply its answer when it gains. Returns whether it did, and whether HiGHS proved its
+    answer optimal over the kernel."""
+    m = s.A.shape[0]
+    kernel = _distinct(np.concatenate([rank[:size], s.chosen]))
+    at = np.full(m, -1, dtype=np.int64)
+    at[kernel] = np.arange(len(kernel))
+    pairs = at[conflicts]
+    pairs = pairs[(pairs >= 0).all(axis=1)]
+    inside = [g[g >= 0] for g in (at[c] for c in cliques)]
+    try:
+        sol = solve_exact(
+            s.A[kernel], s.w, len(s.chosen), conflicts=pairs, warm_start=at[s.chosen],
+            time_limit_s=time_limit_s, cliques=[g for g in inside if len(g) > 1],
+        )  # fmt: skip
+    except InfeasibleError:
+        return False, False
+    proven = sol.status == "Optimal"
+    new = kernel[sol.chosen]
+    if len(new) != len(s.chosen) or sol.objective <= s.objective + eps:
+        return False, proven
+    s.move_to(new)
+    return True, proven
 
 
 def _interaction(s: _Search, *, k: int) -> list[tuple[int, int]]:
@@ -1073,13 +1186,25 @@ def solve_greedy(
        1-swaps (a point replaced by the best candidate that keeps the spacing), then pair
        moves (two competing points replaced by the best pair that covers what only they
        covered), until neither gains.
+    3b. When ``xy`` is given and the cover matrix is small enough for it
+       (``KERNEL_MAX_NNZ``): the LP relaxation of the MILP, the spacing held by cliques of
+       candidates in small discs (:func:`_lp_guide`, at most 30% of the time). Its bound,
+       when lower, becomes the solution's ``bound``; its ranking of the candidates feeds
+       the kernel moves after step 4.
     4. Iterated local search on the three best distinct local optima in turn: drop a group
        of points (a random one and, when candidate coordinates ``xy`` are given, its nearest
        chosen neighbours; else a random quarter), refill greedily, search again (pair moves
        only when the swaps come within 0.5%); keep what covers more. ``restarts`` rounds at
        most, ending early after ``patience`` rounds without a gain (when region moves
        follow: after 10, and at half the time limit at the latest).
-    5. With the time the ILS leaves (when ``xy`` is given): region moves
+    4b. Kernel moves (:func:`_kernel_move`): the MILP solved exactly by HiGHS over the
+       chosen points and the 6n (at least 100) candidates the LP ranks first, then twice
+       as many, and so on while HiGHS finishes within 1 s and the next one is likely to
+       (units covered by the same candidates merged, so most take tens of milliseconds);
+       local search after a gain. A kernel of every candidate proves the optimum. Where
+       covers overlap widely, the ILS plateaus and region moves do not apply; a kernel
+       then often finds the optimum.
+    5. With the time left (when ``xy`` is given): region moves
        (:func:`_region_move`): a chosen point and its 7 nearest chosen neighbours are
        re-placed exactly, by a small HiGHS model over the candidates around them (less
        those another candidate dominates). A round builds every point's region, drops
@@ -1160,6 +1285,20 @@ def solve_greedy(
                 del elite[ELITE:]
         best, best_obj = elite[0][1], elite[0][0]
         status = "local optimum"
+        # the LP relaxation: a bound, and a ranking of the candidates for kernel moves
+        rank: IntArray | None = None
+        cliques: list[IntArray] = []
+        if (
+            xy is not None and n > 1 and A.nnz <= KERNEL_MAX_NNZ and len(KERNEL_SIZES)
+            and best_obj < bound - eps and time.perf_counter() < deadline
+        ):  # fmt: skip
+            left = deadline - time.perf_counter()
+            cliques = _disc_cliques(xy, C)
+            guide = _lp_guide(
+                A, w, n, cliques, time_limit_s=min(KERNEL_LP_SHARE * time_limit_s, left)
+            )
+            if guide is not None:
+                bound, rank = min(bound, guide[0]), guide[1]
         rng = np.random.default_rng(seed)
         # iterated local search, perturbing each elite member in turn
         drop = max(1, n // 4)
@@ -1196,6 +1335,29 @@ def solve_greedy(
                 elite[k] = (s.objective, list(s.chosen))
             if s.objective > best_obj + eps:
                 best, best_obj, stale = list(s.chosen), s.objective, 0
+        # kernel moves: the MILP over the candidates the LP ranks first
+        if rank is not None and best_obj < bound - eps:
+            s = _Search(A, A_csc, w, C, best)
+            for factor in KERNEL_SIZES:
+                left = deadline - time.perf_counter()
+                if left <= 0 or s.objective >= bound - eps:
+                    break
+                size = max(KERNEL_MIN, factor * n)
+                t = time.perf_counter()
+                gained, proven = _kernel_move(
+                    s, rank, size, conflicts, cliques, eps=eps,
+                    time_limit_s=min(KERNEL_SOLVE_S, left),
+                )  # fmt: skip
+                took = time.perf_counter() - t
+                if gained:
+                    _local_search(s, eps=eps, deadline=deadline)
+                if proven and size >= m:  # the kernel was every candidate
+                    bound = min(bound, s.objective)
+                # twice the kernel takes some 3-5 times as long: stop when it would not finish
+                if not proven or size >= m or KERNEL_GROWTH * took > KERNEL_SOLVE_S:
+                    break
+            if s.objective > best_obj + eps:
+                best, best_obj = list(s.chosen), s.objective
         # time the ILS leaves goes to region moves (exact re-placement of a group)
         if regions and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
@@ -1224,6 +1386,78 @@ def solve_greedy(
     )
 
 
+def _merged_units(A: sparse.csr_array, w: FloatArray) -> tuple[sparse.csc_array, FloatArray]:
+    """The units with weight that some row of ``A`` covers, those covered by the same rows
+    merged into one (their weights summed): the same MILP, fewer rows. Returns the cover
+    of the merged units (rows x merged units) and their weights."""
+    useful = np.flatnonzero((w > 0) & (np.asarray(A.sum(axis=0)).ravel() > 0))
+    Au = sparse.csc_array(A[:, useful])
+    Au.sort_indices()
+    first: dict[bytes, int] = {}
+    group = np.empty(len(useful), dtype=np.int64)
+    for j in range(len(useful)):
+        group[j] = first.setdefault(
+            Au.indices[Au.indptr[j] : Au.indptr[j + 1]].tobytes(), len(first)
+        )
+    lead = np.unique(group, return_index=True)[1]
+    return sparse.csc_array(Au[:, lead]), np.bincount(group, weights=w[useful])
+
+
+def _cover_model(
+    A: sparse.csr_array,
+    w: FloatArray,
+    n: int,
+    *,
+    conflicts: IntArray | None = None,
+    cliques: Sequence[IntArray] = (),
+    integral: bool = True,
+) -> tuple[object, sparse.csc_array]:
+    """The MILP (see module docstring) as a HiGHS model, one thread, no output: columns
+    ``x`` (one per row of ``A``, binary unless not ``integral``) and ``y`` (one per merged
+    unit, :func:`_merged_units`), the spacing as pair rows (``conflicts``) and clique rows
+    (``cliques``: at most one of each). Returns the model and the merged units' cover."""
+    import highspy
+
+    m = A.shape[0]
+    Au, wu = _merged_units(A, w)
+    k = Au.shape[1]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    inf = highspy.kHighsInf
+    h.addVars(m + k, np.zeros(m + k), np.ones(m + k))
+    h.changeColsCost(m + k, np.arange(m + k, dtype=np.int32), np.concatenate([np.zeros(m), wu]))
+    if integral:
+        h.changeColsIntegrality(
+            m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
+        )
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    # y_j - sum_{i covers j} x_i <= 0: each row y_j first, then its x_i
+    starts = (Au.indptr[:-1] + np.arange(k)).astype(np.int32)
+    index = np.empty(Au.nnz + k, dtype=np.int32)
+    value = np.full(Au.nnz + k, -1.0)
+    index[starts], value[starts] = m + np.arange(k), 1.0
+    is_x = np.ones(Au.nnz + k, dtype=bool)
+    is_x[starts] = False
+    index[is_x] = Au.indices
+    h.addRows(k, np.full(k, -inf), np.zeros(k), len(index), starts, index, value)
+    h.addRow(float(n), float(n), m, np.arange(m, dtype=np.int32), np.ones(m))
+    if conflicts is not None and len(conflicts):
+        c = len(conflicts)
+        h.addRows(
+            c, np.full(c, -inf), np.ones(c), 2 * c, np.arange(0, 2 * c, 2, dtype=np.int32),
+            np.asarray(conflicts).ravel().astype(np.int32), np.ones(2 * c),
+        )  # fmt: skip
+    if len(cliques):
+        size = np.array([len(g) for g in cliques])
+        h.addRows(
+            len(cliques), np.full(len(cliques), -inf), np.ones(len(cliques)), int(size.sum()),
+            (np.cumsum(size) - size).astype(np.int32), np.concatenate(cliques).astype(np.int32),
+            np.ones(int(size.sum())),
+        )  # fmt: skip
+    return h, Au
+
+
 def solve_exact(
     A: sparse.csr_array,
     w: FloatArray,
@@ -1233,55 +1467,25 @@ def solve_exact(
     fixed_cover: npt.NDArray[np.bool_] | None = None,
     warm_start: Sequence[int] | None = None,
     time_limit_s: float = 60.0,
+    cliques: Sequence[IntArray] = (),
 ) -> Solution:
-    """The MILP (see module docstring) in HiGHS; optimum, or best bound at the time limit."""
+    """The MILP (see module docstring) in HiGHS; optimum, or best bound at the time limit.
+
+    ``cliques`` (groups of candidates that all conflict) add rows that hold the spacing
+    more tightly in the LP relaxations than the pairs alone."""
     import highspy
 
     t0 = time.perf_counter()
     w = np.where(fixed_cover, 0.0, w) if fixed_cover is not None else np.asarray(w, float)
     A = sparse.csr_array(A, dtype=np.float64)
     m = A.shape[0]
-    useful = np.flatnonzero((w > 0) & (np.asarray(A.sum(axis=0)).ravel() > 0))
-    Au = sparse.csc_array(A[:, useful])
-    k = len(useful)
-    conflicts = np.empty((0, 2), np.int64) if conflicts is None else conflicts
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("threads", 1)
-    inf = highspy.kHighsInf
-    # columns: x_0..x_{m-1} (binary), y_0..y_{k-1} (continuous in [0, 1])
-    costs = np.concatenate([np.zeros(m), w[useful]])
-    h.addVars(m + k, np.zeros(m + k), np.ones(m + k))
-    h.changeColsCost(m + k, np.arange(m + k, dtype=np.int32), costs)
-    h.changeColsIntegrality(
-        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
-    )
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    # y_j - sum_{i covers j} x_i <= 0
-    starts, index, value = [0], [], []
-    for j in range(k):
-        rows_i = Au.indices[Au.indptr[j] : Au.indptr[j + 1]]
-        index.extend([m + j, *rows_i.tolist()])
-        value.extend([1.0] + [-1.0] * len(rows_i))
-        starts.append(len(index))
-    h.addRows(
-        k, np.full(k, -inf), np.zeros(k), len(index),
-        np.asarray(starts[:-1], np.int32), np.asarray(index, np.int32), np.asarray(value),
-    )  # fmt: skip
-    h.addRow(float(n), float(n), m, np.arange(m, dtype=np.int32), np.ones(m))
-    if len(conflicts):
-        c = len(conflicts)
-        h.addRows(
-            c, np.full(c, -inf), np.ones(c), 2 * c,
-            np.arange(0, 2 * c, 2, dtype=np.int32), conflicts.ravel().astype(np.int32),
-            np.ones(2 * c),
-        )  # fmt: skip
+    h, Au = _cover_model(A, w, n, conflicts=conflicts, cliques=cliques)
+    # the time limit counts from the call: building the model takes part of it
+    h.setOptionValue("time_limit", max(float(time_limit_s) - (time.perf_counter() - t0), 0.0))
     if warm_start is not None and len(warm_start):
-        x = np.zeros(m + k)
+        x = np.zeros(m + Au.shape[1])
         x[np.asarray(warm_start)] = 1.0
-        cov = np.asarray(Au.T @ x[:m]).ravel() > 0
-        x[m:] = cov
+        x[m:] = np.asarray(Au.T @ x[:m]).ravel() > 0
         sol = highspy.HighsSolution()
         sol.col_value = list(x)
         h.setSolution(sol)
@@ -1296,7 +1500,7 @@ def solve_exact(
     obj = _objective(A, w, chosen)
     bound = float(info.mip_dual_bound)
     if not np.isfinite(bound):
-        bound = float(w[useful].sum())
+        bound = float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum())
     bound = max(bound, obj)
     return Solution(
         chosen=chosen,

@@ -122,7 +122,8 @@ def test_spacing_is_never_violated_and_the_bound_holds_on_a_larger_instance():
 def test_region_moves_find_the_optimum_of_a_tight_packing(monkeypatch):
     # 160 sites and 300 demand points in a 1 km square, cover 100 m, spacing 190 m, 16 points:
     # the covers barely overlap, so the spacing decides. Greedy, swaps, pair moves and the ILS
-    # stall at 961; re-placing 8 neighbouring points exactly reaches HiGHS's optimum, 964.
+    # stall at 961; re-placing 8 neighbouring points exactly reaches HiGHS's optimum, 964,
+    # and so does the MILP over the candidates the LP ranks first.
     rng = np.random.default_rng(3)
     xy = rng.uniform(0, 1000, (160, 2))
     units = rng.uniform(0, 1000, (300, 2))
@@ -138,7 +139,10 @@ def test_region_moves_find_the_optimum_of_a_tight_packing(monkeypatch):
     assert not any(i in chosen and k in chosen for i, k in conflicts.tolist())
     b = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
     assert a.chosen.tolist() == b.chosen.tolist()
-    monkeypatch.setattr(cp, "REGION_SIZES", ())  # the solver without region moves
+    monkeypatch.setattr(cp, "REGION_SIZES", ())  # without region moves, kernel moves get it
+    kernels = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
+    assert kernels.objective == pytest.approx(opt.objective)
+    monkeypatch.setattr(cp, "KERNEL_SIZES", ())  # without either
     before = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
     assert before.objective < opt.objective - 1
 
@@ -228,6 +232,81 @@ def test_a_region_model_bound_holds_and_its_answer_is_the_best():
     top = np.array(max(fits, key=lambda c: float(w[list(c)].sum())))
     again = cp._RegionModel(S, w, 3, adj, cp._Cliques(C).cover(np.arange(12), adj), start=top)
     assert again.gap(10.0) >= -1e-9
+
+
+def test_disc_cliques_are_cliques_of_the_conflict_graph():
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 1000, (300, 2))
+    conflicts = spacing_conflicts(xy, spacing_m=150)
+    C = _conflict_lists(300, conflicts)
+    adj = C.toarray() > 0
+    cliques = cp._disc_cliques(xy, C)
+    assert len(cliques) > 20
+    for c in cliques:
+        sub = adj[np.ix_(c, c)]
+        assert sub.sum() == len(c) * (len(c) - 1)  # all pairs conflict
+    # conflicts that are not distances: a group missing one pair is not a clique any more
+    big = max(cliques, key=len)
+    drop = {(int(big[0]), int(big[1]))}
+    C2 = _conflict_lists(300, np.array([p for p in conflicts.tolist() if tuple(p) not in drop]))
+    adj2 = C2.toarray() > 0
+    for c in cp._disc_cliques(xy, C2):
+        assert adj2[np.ix_(c, c)].sum() == len(c) * (len(c) - 1)
+    assert not any(big[0] in c and big[1] in c for c in cp._disc_cliques(xy, C2))
+
+
+@pytest.mark.parametrize("seed", [105, 119, 200])
+def test_lp_guide_bounds_the_optimum_and_a_kernel_move_reaches_it(seed):
+    A, w, xy, conflicts = disc_instance(seed)
+    A = sparse.csr_array(A, dtype=np.float64)
+    C = _conflict_lists(A.shape[0], conflicts)
+    n = 4
+    opt = brute_force(A, w, n, conflicts)
+    cliques = cp._disc_cliques(xy, C)
+    bound, rank = cp._lp_guide(A, w, n, cliques, time_limit_s=10)
+    assert bound >= opt - 1e-9
+    # the cliques make the LP tighter than the one without the spacing
+    loose, _ = cp._lp_guide(A, w, n, [], time_limit_s=10)
+    assert bound <= loose + 1e-9
+    assert sorted(rank.tolist()) == list(range(A.shape[0]))
+    # a kernel holding every candidate is the whole MILP: the move reaches the optimum
+    start, _ = _greedy_fill(A, w, C, [], n)
+    s = _Search(A, sparse.csc_array(A), w, C, start)
+    before = s.objective
+    gained, proven = cp._kernel_move(
+        s, rank, len(rank), conflicts, cliques, eps=1e-9, time_limit_s=10
+    )
+    assert proven
+    assert gained == (before < opt - 1e-9)
+    assert s.objective == pytest.approx(opt)
+    assert s.objective == pytest.approx(_objective_of(A, w, s.chosen))
+    chosen = set(s.chosen)
+    assert len(chosen) == n
+    assert not any(a in chosen and b in chosen for a, b in conflicts.tolist())
+    # a kernel of the chosen points alone has nothing to gain
+    assert cp._kernel_move(s, rank, 0, conflicts, cliques, eps=1e-9, time_limit_s=10) == (
+        False,
+        True,
+    )
+
+
+def test_units_covered_by_the_same_candidates_are_merged():
+    # units 0 and 2 by candidates {0, 1}, unit 1 by {1}, unit 3 by none, unit 4 weightless
+    A = sparse.csr_array(np.array([[1, 0, 1, 0, 1], [1, 1, 1, 0, 0]], dtype=float))
+    w = np.array([2.0, 3.0, 5.0, 7.0, 0.0])
+    Au, wu = cp._merged_units(A, w)
+    assert Au.shape == (2, 2)
+    assert Au.toarray().tolist() == [[1.0, 0.0], [1.0, 1.0]]
+    assert wu.tolist() == [7.0, 3.0]
+
+
+def test_exact_with_clique_rows_finds_the_same_optimum():
+    A, w, xy, conflicts = disc_instance(212)
+    cliques = cp._disc_cliques(xy, _conflict_lists(A.shape[0], conflicts))
+    plain = solve_exact(A, w, 5, conflicts=conflicts, time_limit_s=20)
+    tight = solve_exact(A, w, 5, conflicts=conflicts, cliques=cliques, time_limit_s=20)
+    assert tight.objective == pytest.approx(plain.objective)
+    assert tight.objective == pytest.approx(brute_force(A, w, 5, conflicts))
 
 
 def test_a_packing_the_greedy_misses_is_found():
