@@ -29,7 +29,7 @@ import heapq
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -529,6 +529,20 @@ def _overlaps(
     return pairs.row[both], pairs.col[both], pairs.data[both]
 
 
+def _add_at_most_one(h: Any, groups: Sequence[IntArray]) -> None:
+    """Add to the HiGHS model ``h`` one row per group of columns: at most one of them is 1."""
+    if not len(groups):
+        return
+    import highspy
+
+    size = np.array([len(g) for g in groups])
+    h.addRows(
+        len(groups), np.full(len(groups), -highspy.kHighsInf), np.ones(len(groups)),
+        int(size.sum()), (np.cumsum(size) - size).astype(np.int32),
+        np.concatenate(groups).astype(np.int32), np.ones(int(size.sum())),
+    )  # fmt: skip
+
+
 class _RegionModel:
     """``k`` rows of ``S`` (candidates x open units) that keep the spacing ``adj`` and cover
     the most weight, as a HiGHS model in the candidates alone: each one's weight, less the
@@ -594,13 +608,7 @@ class _RegionModel:
             float(k), float(k), m + nf, self._ints,
             np.concatenate([np.ones(m), [-v for v, _ in flex]]),
         )  # fmt: skip
-        if cliques:
-            size = np.array([len(c) for c in cliques])
-            h.addRows(
-                len(cliques), np.full(len(cliques), -inf), np.ones(len(cliques)),
-                int(size.sum()), (np.cumsum(size) - size).astype(np.int32),
-                np.concatenate(cliques).astype(np.int32), np.ones(int(size.sum())),
-            )  # fmt: skip
+        _add_at_most_one(h, cliques)
         x0 = np.zeros(n_cols)
         x0[start] = 1.0
         x0[m : m + na] = x0[zi] * x0[zj]
@@ -1413,7 +1421,7 @@ def _cover_model(
     conflicts: IntArray | None = None,
     cliques: Sequence[IntArray] = (),
     integral: bool = True,
-) -> tuple[object, sparse.csc_array]:
+) -> tuple[Any, sparse.csc_array]:
     """The MILP (see module docstring) as a HiGHS model, one thread, no output: columns
     ``x`` (one per row of ``A``, binary unless not ``integral``) and ``y`` (one per merged
     unit, :func:`_merged_units`), the spacing as pair rows (``conflicts``) and clique rows
@@ -1450,13 +1458,7 @@ def _cover_model(
             c, np.full(c, -inf), np.ones(c), 2 * c, np.arange(0, 2 * c, 2, dtype=np.int32),
             np.asarray(conflicts).ravel().astype(np.int32), np.ones(2 * c),
         )  # fmt: skip
-    if len(cliques):
-        size = np.array([len(g) for g in cliques])
-        h.addRows(
-            len(cliques), np.full(len(cliques), -inf), np.ones(len(cliques)), int(size.sum()),
-            (np.cumsum(size) - size).astype(np.int32), np.concatenate(cliques).astype(np.int32),
-            np.ones(int(size.sum())),
-        )  # fmt: skip
+    _add_at_most_one(h, cliques)
     return h, Au
 
 
