@@ -1272,11 +1272,13 @@ def solve_greedy(
     coverable = float(w[np.asarray(A.sum(axis=0)).ravel() > 0].sum())
     bound = coverable
     status = "greedy"
+    phases = ["greedy"]  # what ran, for the solver's name
     if swap:
         A_csc = sparse.csc_array(A)
         eps = 1e-9 * max(1.0, float(w.sum()))
         plans = [chosen]
         if lagrangian_iterations > 0 and n < m:
+            phases.append("lagrangian")
             ub, more = _lagrangian(
                 A, A_csc, w, C, n, lower=_objective(A, w, chosen),
                 iterations=lagrangian_iterations, deadline=t0 + 0.3 * time_limit_s,
@@ -1284,6 +1286,7 @@ def solve_greedy(
             bound = min(bound, ub)
             plans += more
         # local search from each start; the best few distinct results form an elite
+        phases.append("local search")
         elite: list[tuple[float, list[int]]] = []
         for plan in plans[: max(1, starts)]:
             if elite and (elite[0][0] >= bound - eps or time.perf_counter() > deadline):
@@ -1308,6 +1311,7 @@ def solve_greedy(
             cliques = _disc_cliques(xy, C)
             guide = _lp_guide(A, w, n, cliques, time_limit_s=budget - (time.perf_counter() - t))
             if guide is not None:
+                phases.append("lp")
                 bound, rank = min(bound, guide[0]), guide[1]
         rng = np.random.default_rng(seed)
         # iterated local search, perturbing each elite member in turn
@@ -1322,6 +1326,8 @@ def solve_greedy(
                 break
             if time.perf_counter() > ils_end:
                 break
+            if "ils" not in phases:
+                phases.append("ils")
             k = r % len(elite)
             e_obj, e_set = elite[k]
             b = np.asarray(e_set)
@@ -1354,6 +1360,8 @@ def solve_greedy(
                     break
                 size = max(KERNEL_MIN, factor * n)
                 t = time.perf_counter()
+                if "kernels" not in phases:
+                    phases.append("kernels")
                 gained, proven = _kernel_move(
                     s, rank, size, conflicts, cliques, eps=eps,
                     time_limit_s=min(KERNEL_SOLVE_S, left),
@@ -1373,6 +1381,7 @@ def solve_greedy(
             s = _Search(A, A_csc, w, C, best)
             region_rng = np.random.default_rng(seed)
             sizes = sorted({min(size, n) for size in REGION_SIZES})
+            phases.append("regions")
             if _region_search(
                 s, xy, sizes=sizes, cliques=_Cliques(C), eps=eps, deadline=deadline,
                 rng=region_rng,
@@ -1391,7 +1400,7 @@ def solve_greedy(
         bound=bound,
         gap=(bound - obj) / bound if bound > 0 else 0.0,
         status=status,
-        solver="greedy+lagrangian+local search+ils" if swap else "greedy",
+        solver="+".join(phases),
         seconds=time.perf_counter() - t0,
     )
 

@@ -142,9 +142,12 @@ def test_region_moves_find_the_optimum_of_a_tight_packing(monkeypatch):
     monkeypatch.setattr(cp, "REGION_SIZES", ())  # without region moves, kernel moves get it
     kernels = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
     assert kernels.objective == pytest.approx(opt.objective)
+    assert "+lp+" in kernels.solver and "kernels" in kernels.solver  # it says what ran
+    assert "regions" not in kernels.solver
     monkeypatch.setattr(cp, "KERNEL_SIZES", ())  # without either
     before = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
     assert before.objective < opt.objective - 1
+    assert "kernels" not in before.solver and "regions" not in before.solver
 
 
 def test_a_region_move_may_take_one_point_more_from_elsewhere():
