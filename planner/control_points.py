@@ -529,6 +529,16 @@ def _overlaps(
     return pairs.row[both], pairs.col[both], pairs.data[both]
 
 
+def _highs() -> Any:
+    """An empty HiGHS model: no output, one thread."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    return h
+
+
 def _add_at_most_one(h: Any, groups: Sequence[IntArray]) -> None:
     """Add to the HiGHS model ``h`` one row per group of columns: at most one of them is 1."""
     if not len(groups):
@@ -576,9 +586,7 @@ class _RegionModel:
         # sum x = k + (one more) - (one fewer), at most one of the two
         flex = [(v, c) for v, c in ((1.0, more), (-1.0, fewer)) if c is not None]
         nf = len(flex)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
+        h = _highs()
         # presolve costs more than it saves on these small models, and so do many root cuts
         h.setOptionValue("presolve", "off")
         h.setOptionValue("mip_pool_soft_limit", 300)
@@ -882,15 +890,11 @@ def _region_search(
     return gained
 
 
-def _disc_cliques(
-    xy: npt.NDArray[np.float64],
-    C: sparse.csr_array,
-    centres: npt.NDArray[np.float64] | None = None,
-) -> list[IntArray]:
+def _disc_cliques(xy: npt.NDArray[np.float64], C: sparse.csr_array) -> list[IntArray]:
     """Cliques of the conflict graph ``C`` for the LP relaxation: the candidates within a
     disc whose diameter is the longest conflicting distance (so, when conflicts are the
-    pairs closer than the spacing, all of them conflict), centred at ``centres`` or on a
-    grid a quarter of that apart. Each is checked against ``C`` (conflicts need not be
+    pairs closer than the spacing, all of them conflict), centred on a grid a quarter of
+    that apart. Each is checked against ``C`` (conflicts need not be
     distances) and kept when complete. They need not hold every conflict: the LP only has
     to be valid."""
     r, c = C.nonzero()
@@ -899,14 +903,10 @@ def _disc_cliques(
     reach = float(np.sqrt(((xy[r] - xy[c]) ** 2).sum(axis=1)).max())
     if reach <= 0:
         return []
-    if centres is None:
-        step = reach / 4
-        lo, hi = xy.min(axis=0), xy.max(axis=0)
-        gx, gy = np.meshgrid(
-            np.arange(lo[0], hi[0] + step, step), np.arange(lo[1], hi[1] + step, step)
-        )
-        centres = np.column_stack([gx.ravel(), gy.ravel()])
-    found = cKDTree(xy).query_ball_point(centres, reach / 2)
+    step = reach / 4
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    gx, gy = np.meshgrid(np.arange(lo[0], hi[0] + step, step), np.arange(lo[1], hi[1] + step, step))
+    found = cKDTree(xy).query_ball_point(np.column_stack([gx.ravel(), gy.ravel()]), reach / 2)
     groups = {tuple(sorted(g)) for g in found if len(g) >= 2}
     mark = np.zeros(C.shape[0], dtype=bool)
     out = []
@@ -1440,9 +1440,7 @@ def _cover_model(
     m = A.shape[0]
     Au, wu = _merged_units(A, w)
     k = Au.shape[1]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
+    h = _highs()
     inf = highspy.kHighsInf
     h.addVars(m + k, np.zeros(m + k), np.ones(m + k))
     h.changeColsCost(m + k, np.arange(m + k, dtype=np.int32), np.concatenate([np.zeros(m), wu]))
