@@ -8,10 +8,10 @@ the candidate covers the unit), demand weights ``w`` and a list of conflicting c
   upper bound and most are never recomputed) and plans read off a Lagrangian relaxation (which
   also gives an upper bound on the optimum), each improved by local search (1-swaps, and pair
   moves that re-place two competing points together, which is what a tight spacing needs),
-  then iterated local search, kernel moves (the MILP solved exactly over the candidates its
-  LP relaxation ranks first), and region moves (a group of neighbouring points re-placed
-  exactly by a small HiGHS model, one more or one fewer allowed) with the time the search
-  leaves; the spacing holds throughout.
+  then iterated local search, kernel moves (a model solved exactly over the candidates its
+  LP relaxation ranks first: under a tight spacing the pair model, then the MILP), and
+  region moves (a group of neighbouring points re-placed exactly by a small HiGHS model, one
+  more or one fewer allowed) with the time the search leaves; the spacing holds throughout.
 - :func:`solve_exact`: the MILP ``max w.y  s.t.  y_j <= sum_{i covers j} x_i,  sum x = N,
   x_i + x_k <= 1 for conflicts``, solved by HiGHS (highspy) within a time limit and warm-started
   with the greedy answer (units covered by the same candidates merged into one row, which
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -66,6 +66,9 @@ KERNEL_GROWTH = 5  # how much longer the next kernel's MILP is expected to take
 # no LP relaxation for larger cover matrices: at 480,000 pairs it takes 1.1 s with its
 # cliques, at 940,000 5 s
 KERNEL_MAX_NNZ = 600_000
+# the pair model's LP ranks candidates for kernel moves up to this many candidates (its
+# conflicts are a dense matrix)
+PAIR_RANK_MAX = 4_000
 # Roads where no one holds a control point.
 UNSUITABLE_HIGHWAYS = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 
@@ -519,13 +522,18 @@ class _Cliques:
 
 
 def _overlaps(
-    S: sparse.csr_array, w: FloatArray, adj: npt.NDArray[np.bool_]
+    S: sparse.csr_array, w: FloatArray, adj: npt.NDArray[np.bool_] | sparse.csr_array
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """Pairs of rows of ``S`` that may both be chosen (not in ``adj``) and cover weight in
-    common: the rows, and the weight."""
+    """Pairs of rows of ``S`` that may both be chosen (not in ``adj``, dense or sparse) and
+    cover weight in common: the rows, and the weight."""
     Sw = sparse.csr_array(S.multiply(w[None, :]))
     pairs = sparse.triu(sparse.csr_array(Sw @ S.T), k=1).tocoo()
-    both = ~adj[pairs.row, pairs.col] & (pairs.data > 0)
+    if sparse.issparse(adj):
+        a, m = sparse.coo_array(adj), np.int64(S.shape[0])
+        conflict = np.isin(pairs.row * m + pairs.col, a.row.astype(np.int64) * m + a.col)
+    else:
+        conflict = adj[pairs.row, pairs.col]
+    both = ~conflict & (pairs.data > 0)
     return pairs.row[both], pairs.col[both], pairs.data[both]
 
 
@@ -572,8 +580,8 @@ class _RegionModel:
         S: sparse.csr_array,
         w: FloatArray,
         k: int,
-        adj: npt.NDArray[np.bool_],
-        cliques: list[IntArray],
+        adj: npt.NDArray[np.bool_] | sparse.csr_array,
+        cliques: Sequence[IntArray],
         *,
         start: IntArray,
         more: float | None = None,
@@ -622,6 +630,7 @@ class _RegionModel:
         x0[m : m + na] = x0[zi] * x0[zj]
         self.k, self.m, self.nf, self.x0 = k, m, nf, x0
         self.start_value = float(cost @ x0)
+        self.proven = False  # whether the last solve proved its answer optimal
 
     def _integral(self, on: bool) -> None:
         """The points' and switches' columns binary (``on``) or relaxed to [0, 1]."""
@@ -630,20 +639,32 @@ class _RegionModel:
         kind = highspy.HighsVarType.kInteger if on else highspy.HighsVarType.kContinuous
         self.h.changeColsIntegrality(len(self._ints), self._ints, np.full(len(self._ints), kind))
 
+    def relaxation(self, time_limit_s: float) -> tuple[float, FloatArray, FloatArray] | None:
+        """The LP relaxation: its bound, and the rows' values and reduced costs (``None``
+        if it is not solved within ``time_limit_s``)."""
+        import highspy
+
+        h = self.h
+        h.setOptionValue("time_limit", float(max(time_limit_s, 0.0)))
+        self._integral(False)
+        h.run()
+        out = None
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            sol = h.getSolution()
+            out = (
+                float(h.getInfo().objective_function_value),
+                np.asarray(sol.col_value)[: self.m],
+                np.asarray(sol.col_dual)[: self.m],
+            )
+        self._integral(True)
+        return out
+
     def gap(self, time_limit_s: float) -> float:
         """The LP relaxation's bound less the start's value: no answer gains more (infinite
         if the LP is not solved within ``time_limit_s``). A few milliseconds, where the MILP
         often takes tens even when this is 0."""
-        import highspy
-
-        h = self.h
-        h.setOptionValue("time_limit", float(time_limit_s))
-        self._integral(False)
-        h.run()
-        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        bound = h.getInfo().objective_function_value if ok else np.inf
-        self._integral(True)
-        return float(bound) - self.start_value
+        lp = self.relaxation(time_limit_s)
+        return (np.inf if lp is None else lp[0]) - self.start_value
 
     def solve(self, time_limit_s: float) -> IntArray | None:
         """The chosen rows (``k``, or one more or fewer where allowed) HiGHS finds within
@@ -656,6 +677,7 @@ class _RegionModel:
         sol.col_value = list(self.x0)
         h.setSolution(sol)
         h.run()
+        self.proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         x = np.asarray(h.getSolution().col_value)
         if len(x) < self.m:
             return None
@@ -927,15 +949,23 @@ def _lp_guide(
     cliques: Sequence[IntArray],
     *,
     time_limit_s: float,
+    ipm: bool = False,
 ) -> tuple[float, IntArray] | None:
     """The LP relaxation of the MILP with the spacing as ``cliques``: its bound on the
     optimum, and the candidates ranked by their LP value, then by reduced cost (those an
     optimum most likely uses first). ``None`` when HiGHS does not solve it within
-    ``time_limit_s``."""
+    ``time_limit_s``.
+
+    With ``ipm``, HiGHS's interior point method without crossover: about twice as fast
+    with cliques that hold every conflict (1.0 s instead of 1.9 s on the demo), the
+    solution then exact to its tolerances only, so the bound is raised by a millionth."""
     import highspy
 
     h, _ = _cover_model(A, w, n, cliques=cliques, integral=False)
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.0)))
+    if ipm:
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
@@ -943,7 +973,10 @@ def _lp_guide(
     sol = h.getSolution()
     x = np.asarray(sol.col_value)[:m]
     rc = np.asarray(sol.col_dual)[:m]
-    return float(h.getInfo().objective_function_value), np.lexsort((-rc, -np.round(x, 9)))
+    bound = float(h.getInfo().objective_function_value)
+    if ipm:
+        bound += 1e-6 * abs(bound)
+    return bound, np.lexsort((-rc, -np.round(x, 9)))
 
 
 def _kernel_move(
@@ -980,6 +1013,105 @@ def _kernel_move(
         return False, proven
     s.move_to(new)
     return True, proven
+
+
+def _few_overlaps(
+    A: sparse.csr_array, w: FloatArray, C: sparse.csr_array
+) -> tuple[IntArray, IntArray, FloatArray] | None:
+    """The pairs of candidates that may both be chosen and cover weight in common
+    (:func:`_overlaps`), when there are few enough for the pair model (:class:`_RegionModel`)
+    over all candidates: at most ``REGION_MAX_PAIRS`` per candidate (a tight spacing), and
+    at most ``PAIR_RANK_MAX`` candidates. Else ``None``, mostly decided on a sample of
+    candidates (all pairs take a few tenths of a second where covers overlap widely)."""
+    m = A.shape[0]
+    if m > PAIR_RANK_MAX:
+        return None
+    rows = np.unique(np.linspace(0, m - 1, min(m, 200)).astype(np.int64))
+    sub = A[rows]
+    share = sparse.csr_array(sparse.csr_array(sub.multiply(w[None, :])) @ A.T)
+    share.data[:] = share.data > 0
+    alone = np.count_nonzero(sub @ w > 0)  # a row shares its own weight with itself
+    partners = share.sum() - sparse.csr_array(share.multiply(C[rows])).sum() - alone
+    if partners / len(rows) > 4 * REGION_MAX_PAIRS:  # each pair counts twice: 2x the limit
+        return None
+    overlaps = _overlaps(A, w, C)
+    return overlaps if len(overlaps[0]) <= REGION_MAX_PAIRS * m else None
+
+
+def _pair_rank(
+    s: _Search,
+    overlaps: tuple[IntArray, IntArray, FloatArray],
+    cliques: Sequence[IntArray],
+    *,
+    time_limit_s: float,
+) -> IntArray | None:
+    """The candidates ranked by the LP relaxation of the pair model (:class:`_RegionModel`
+    over all of them, with their ``overlaps`` and the spacing as ``cliques`` that hold every
+    conflict): by value, then by reduced cost. Under a tight spacing that LP is much
+    tighter than the cover model's and ranks the optimum's points far better. ``None``
+    when the LP is not solved in time."""
+    model = _RegionModel(
+        s.A, s.w, len(s.chosen), s.C, cliques, start=np.asarray(s.chosen), overlaps=overlaps
+    )
+    lp = model.relaxation(time_limit_s)
+    return None if lp is None else np.lexsort((-lp[2], -np.round(lp[1], 9)))
+
+
+def _pair_kernel_move(
+    s: _Search, rank: IntArray, size: int, cliques: _Cliques, *, eps: float, time_limit_s: float
+) -> tuple[bool, bool]:
+    """Solve the pair model (:class:`_RegionModel`, exact unless three chosen points share a
+    unit) over a kernel: the ``size`` first of ``rank`` and the chosen ones (its start),
+    less candidates another dominates; apply its answer when it gains on the true cover.
+    Returns whether it did, and whether HiGHS proved its answer optimal over the kernel."""
+    pool = _distinct(np.concatenate([rank[:size], s.chosen]))
+    adj = s.C[pool][:, pool].toarray() > 0
+    S = s.A[pool]
+    keep = _undominated(S, adj, s.in_set[pool])
+    pool, S, adj = pool[keep], S[keep], adj[np.ix_(keep, keep)]
+    model = _RegionModel(
+        S, s.w, len(s.chosen), adj, cliques.cover(pool, adj),
+        start=np.searchsorted(pool, s.chosen), overlaps=_overlaps(S, s.w, adj),
+    )  # fmt: skip
+    picked = model.solve(time_limit_s)
+    if picked is None or len(picked) != len(s.chosen):
+        return False, model.proven
+    new = pool[picked]
+    if _objective(s.A, s.w, new) <= s.objective + eps:
+        return False, model.proven
+    s.move_to(new)
+    return True, model.proven
+
+
+def _kernel_search(
+    s: _Search,
+    move: Callable[[int, float], tuple[bool, bool]],
+    *,
+    target: float,
+    eps: float,
+    deadline: float,
+) -> bool:
+    """Kernel moves ``move(size, time_limit_s)`` of ``KERNEL_SIZES`` times the number of
+    points (at least ``KERNEL_MIN``), local search after a gain, while HiGHS proves each
+    within ``KERNEL_SOLVE_S`` and the next (some 3-5 times as long, ``KERNEL_GROWTH``) is
+    likely to; until the objective meets ``target`` or time runs out. Returns whether a
+    kernel of every candidate was proven."""
+    m, n = s.A.shape[0], len(s.chosen)
+    for factor in KERNEL_SIZES:
+        left = deadline - time.perf_counter()
+        if left <= 0 or s.objective >= target - eps:
+            break
+        size = max(KERNEL_MIN, factor * n)
+        t = time.perf_counter()
+        gained, proven = move(size, min(KERNEL_SOLVE_S, left))
+        took = time.perf_counter() - t
+        if gained:
+            _local_search(s, eps=eps, deadline=deadline)
+        if proven and size >= m:
+            return True
+        if not proven or KERNEL_GROWTH * took > KERNEL_SOLVE_S:
+            break
+    return False
 
 
 def _interaction(s: _Search, *, k: int) -> list[tuple[int, int]]:
@@ -1197,11 +1329,21 @@ def solve_greedy(
        1-swaps (a point replaced by the best candidate that keeps the spacing), then pair
        moves (two competing points replaced by the best pair that covers what only they
        covered), until neither gains.
-    3b. When ``xy`` is given and the cover matrix is small enough for it
-       (``KERNEL_MAX_NNZ``): the LP relaxation of the MILP, the spacing held by cliques of
-       candidates in small discs (:func:`_lp_guide`, at most 30% of the time). Its bound,
-       when lower, becomes the solution's ``bound``; its ranking of the candidates feeds
-       the kernel moves after step 4.
+    3b. When ``xy`` is given, the cover matrix is small enough (``KERNEL_MAX_NNZ``) and
+       the spacing tight (few pairs of candidates that may both be chosen share demand,
+       :func:`_few_overlaps`): pair kernels. The pair model (:class:`_RegionModel`: each
+       point's weight less each chosen pair's overlap) over all candidates has a far
+       tighter LP than the cover model there, and ranks the optimum's points near the top
+       (:func:`_pair_rank`, a tenth of a second on the demo); HiGHS then solves it over the
+       chosen points and the 6n (at least 100) candidates it ranks first, then twice as
+       many, and so on (:func:`_pair_kernel_move`, :func:`_kernel_search`), an answer kept
+       when it gains on the true cover. Where the optimum is a shifted packing (most
+       points differ from the local search's), this finds it.
+    3c. Under the same conditions (the cover matrix small enough), the LP relaxation of the
+       MILP (:func:`_lp_guide`, at most 30% of the time): under a tight spacing with
+       cliques that hold every conflict (by HiGHS's interior point method), else with
+       cliques of candidates in small discs. Its bound, when lower, becomes the solution's
+       ``bound``; its ranking of the candidates feeds the kernel moves after step 4.
     4. Iterated local search on the three best distinct local optima in turn: drop a group
        of points (a random one and, when candidate coordinates ``xy`` are given, its nearest
        chosen neighbours; else a random quarter), refill greedily, search again (pair moves
@@ -1209,8 +1351,8 @@ def solve_greedy(
        most, ending early after ``patience`` rounds without a gain (when region moves
        follow: after 10, and at half the time limit at the latest).
     4b. Kernel moves (:func:`_kernel_move`): the MILP solved exactly by HiGHS over the
-       chosen points and the 6n (at least 100) candidates the LP ranks first, then twice
-       as many, and so on while HiGHS finishes within 1 s and the next one is likely to
+       chosen points and the 6n (at least 100) candidates the LP of 3c ranks first, then
+       twice as many, and so on while HiGHS finishes within 1 s and the next one is likely to
        (units covered by the same candidates merged, so most take tens of milliseconds);
        local search after a gain. A kernel of every candidate proves the optimum. Where
        covers overlap widely, the ILS plateaus and region moves do not apply; a kernel
@@ -1299,17 +1441,43 @@ def solve_greedy(
                 del elite[ELITE:]
         best, best_obj = elite[0][1], elite[0][0]
         status = "local optimum"
-        # the LP relaxation: a bound, and a ranking of the candidates for kernel moves
+        # under a tight spacing (few overlapping pairs): pair kernels, the pair model over
+        # the candidates its own LP ranks first (a few tenths of a second)
         rank: IntArray | None = None
         cliques: list[IntArray] = []
-        if (
-            xy is not None and n > 1 and A.nnz <= KERNEL_MAX_NNZ and len(KERNEL_SIZES)
-            and best_obj < bound - eps and time.perf_counter() < deadline
-        ):  # fmt: skip
+        kernels = xy is not None and n > 1 and A.nnz <= KERNEL_MAX_NNZ and len(KERNEL_SIZES) > 0
+        overlaps = None
+        region_cliques = _Cliques(C)
+        if kernels and best_obj < bound - eps and time.perf_counter() < deadline:
+            overlaps = _few_overlaps(A, w, C)
+        if overlaps is not None:
+            # cliques that hold every conflict, for the pair model; the cover model's LP
+            # with them is also far tighter than with the discs' (0.2% above the optimum
+            # instead of 8% in one case)
+            cliques = region_cliques.cover(np.arange(m), C.toarray() > 0)
+            s = _Search(A, A_csc, w, C, best)
+            left = deadline - time.perf_counter()
+            pair_rank = _pair_rank(s, overlaps, cliques, time_limit_s=KERNEL_LP_SHARE * left)
+            if pair_rank is not None:
+                phases.append("pair kernels")
+                _kernel_search(
+                    s, lambda size, limit: _pair_kernel_move(
+                        s, pair_rank, size, region_cliques, eps=eps, time_limit_s=limit
+                    ), target=bound, eps=eps, deadline=deadline,
+                )  # fmt: skip
+            if s.objective > best_obj + eps:
+                best, best_obj = list(s.chosen), s.objective
+                elite = [(best_obj, best), *elite[: ELITE - 1]]
+        # the LP relaxation: a bound, and a ranking of the candidates for kernel moves
+        if kernels and best_obj < bound - eps and time.perf_counter() < deadline:
             t = time.perf_counter()
             budget = min(KERNEL_LP_SHARE * time_limit_s, deadline - t)
-            cliques = _disc_cliques(xy, C)
-            guide = _lp_guide(A, w, n, cliques, time_limit_s=budget - (time.perf_counter() - t))
+            if overlaps is None:
+                cliques = _disc_cliques(xy, C)
+            guide = _lp_guide(
+                A, w, n, cliques, time_limit_s=budget - (time.perf_counter() - t),
+                ipm=overlaps is not None,
+            )  # fmt: skip
             if guide is not None:
                 phases.append("lp")
                 bound, rank = min(bound, guide[0]), guide[1]
@@ -1351,29 +1519,16 @@ def solve_greedy(
                 elite[k] = (s.objective, list(s.chosen))
             if s.objective > best_obj + eps:
                 best, best_obj, stale = list(s.chosen), s.objective, 0
-        # kernel moves: the MILP over the candidates the LP ranks first
-        if rank is not None and best_obj < bound - eps:
+        # kernel moves: the MILP over the candidates the cover model's LP ranks first
+        if rank is not None and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
-            for factor in KERNEL_SIZES:
-                left = deadline - time.perf_counter()
-                if left <= 0 or s.objective >= bound - eps:
-                    break
-                size = max(KERNEL_MIN, factor * n)
-                t = time.perf_counter()
-                if "kernels" not in phases:
-                    phases.append("kernels")
-                gained, proven = _kernel_move(
-                    s, rank, size, conflicts, cliques, eps=eps,
-                    time_limit_s=min(KERNEL_SOLVE_S, left),
-                )  # fmt: skip
-                took = time.perf_counter() - t
-                if gained:
-                    _local_search(s, eps=eps, deadline=deadline)
-                if proven and size >= m:  # the kernel was every candidate
-                    bound = min(bound, s.objective)
-                # twice the kernel takes some 3-5 times as long: stop when it would not finish
-                if not proven or size >= m or KERNEL_GROWTH * took > KERNEL_SOLVE_S:
-                    break
+            phases.append("kernels")
+            if _kernel_search(
+                s, lambda size, limit: _kernel_move(
+                    s, rank, size, conflicts, cliques, eps=eps, time_limit_s=limit
+                ), target=bound, eps=eps, deadline=deadline,
+            ):  # fmt: skip
+                bound = min(bound, s.objective)  # a kernel of every candidate
             if s.objective > best_obj + eps:
                 best, best_obj = list(s.chosen), s.objective
         # time the ILS leaves goes to region moves (exact re-placement of a group)
@@ -1383,7 +1538,7 @@ def solve_greedy(
             sizes = sorted({min(size, n) for size in REGION_SIZES})
             phases.append("regions")
             if _region_search(
-                s, xy, sizes=sizes, cliques=_Cliques(C), eps=eps, deadline=deadline,
+                s, xy, sizes=sizes, cliques=region_cliques, eps=eps, deadline=deadline,
                 rng=region_rng,
             ):  # fmt: skip
                 best, best_obj = list(s.chosen), s.objective

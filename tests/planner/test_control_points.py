@@ -119,17 +119,24 @@ def test_spacing_is_never_violated_and_the_bound_holds_on_a_larger_instance():
     assert g.bound < 0.99 * float(w.sum())  # and says more than the total
 
 
+def tight_packing(seed: int = 3, *, m: int = 160, cover: float = 100.0, spacing: float = 190.0):
+    """Sites and demand points uniform in a 1 km square, 300 points, cover and spacing in m."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1000, (m, 2))
+    units = rng.uniform(0, 1000, (300, 2))
+    d = np.hypot(*(xy[:, None, :] - units[None]).transpose(2, 0, 1))
+    A = sparse.csr_array(d < cover, dtype=np.float64)
+    w = rng.integers(1, 10, 300).astype(float)
+    return A, w, xy, spacing_conflicts(xy, spacing_m=spacing)
+
+
 def test_region_moves_find_the_optimum_of_a_tight_packing(monkeypatch):
     # 160 sites and 300 demand points in a 1 km square, cover 100 m, spacing 190 m, 16 points:
     # the covers barely overlap, so the spacing decides. Greedy, swaps, pair moves and the ILS
     # stall at 961; re-placing 8 neighbouring points exactly reaches HiGHS's optimum, 964,
-    # and so does the MILP over the candidates the LP ranks first.
-    rng = np.random.default_rng(3)
-    xy = rng.uniform(0, 1000, (160, 2))
-    units = rng.uniform(0, 1000, (300, 2))
-    A = sparse.csr_array(np.hypot(*(xy[:, None, :] - units[None]).transpose(2, 0, 1)) < 100)
-    w = rng.integers(1, 10, 300).astype(float)
-    conflicts = spacing_conflicts(xy, spacing_m=190)
+    # and so do kernel moves (the pair model, then the MILP, over the candidates their LPs
+    # rank first).
+    A, w, xy, conflicts = tight_packing()
     opt = solve_exact(A, w, 16, conflicts=conflicts, time_limit_s=30)
     assert opt.status == "Optimal"
     a = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
@@ -142,7 +149,7 @@ def test_region_moves_find_the_optimum_of_a_tight_packing(monkeypatch):
     monkeypatch.setattr(cp, "REGION_SIZES", ())  # without region moves, kernel moves get it
     kernels = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
     assert kernels.objective == pytest.approx(opt.objective)
-    assert "+lp+" in kernels.solver and "kernels" in kernels.solver  # it says what ran
+    assert "+pair kernels+lp" in kernels.solver  # it says what ran
     assert "regions" not in kernels.solver
     monkeypatch.setattr(cp, "KERNEL_SIZES", ())  # without either
     before = solve_greedy(A, w, 16, conflicts=conflicts, xy=xy, time_limit_s=60)
@@ -291,6 +298,71 @@ def test_lp_guide_bounds_the_optimum_and_a_kernel_move_reaches_it(seed):
         False,
         True,
     )
+
+
+def test_few_overlaps_tells_a_tight_spacing_from_wide_covers(monkeypatch):
+    # cover 100 m, spacing 190 m: two sites that may both be chosen are 190 m apart at
+    # least and share little; cover 300 m with the same spacing: nearly all pairs share
+    A, w, _, conflicts = tight_packing()
+    C = _conflict_lists(A.shape[0], conflicts)
+    few = cp._few_overlaps(A, w, C)
+    assert few is not None
+    i, k, shared = few
+    assert 0 < len(i) <= cp.REGION_MAX_PAIRS * A.shape[0]
+    dense = A.toarray()
+    for a, b, x in zip(i.tolist(), k.tolist(), shared.tolist(), strict=True):
+        assert not C[[a]][:, [b]].toarray()[0, 0]  # may both be chosen
+        assert x == pytest.approx(float(w[(dense[a] > 0) & (dense[b] > 0)].sum()))
+    wide, w2, _, conflicts2 = tight_packing(cover=300.0)
+    assert cp._few_overlaps(wide, w2, _conflict_lists(160, conflicts2)) is None
+    monkeypatch.setattr(cp, "PAIR_RANK_MAX", 100)  # too many candidates for a dense matrix
+    assert cp._few_overlaps(A, w, C) is None
+
+
+def test_a_pair_kernel_of_every_candidate_reaches_the_optimum():
+    # cover 100 m, spacing 190 m: no unit lies within 100 m of three sites 190 m apart (that
+    # takes a circumradius of 110 m), so the pair model is exact here and its kernel of
+    # every candidate is the whole problem, as HiGHS solves it
+    A, w, _, conflicts = tight_packing()
+    n = 16
+    C = _conflict_lists(A.shape[0], conflicts)
+    opt = solve_exact(A, w, n, conflicts=conflicts, time_limit_s=30)
+    assert opt.status == "Optimal"
+    start, _ = _greedy_fill(A, w, C, [], n)
+    s = _Search(A, sparse.csc_array(A), w, C, start)
+    before = s.objective
+    assert before < opt.objective - 1
+    overlaps = cp._few_overlaps(A, w, C)
+    cliques = cp._Cliques(C)
+    rank = cp._pair_rank(s, overlaps, cliques.cover(np.arange(160), C.toarray() > 0),
+                         time_limit_s=10)  # fmt: skip
+    assert sorted(rank.tolist()) == list(range(160))
+    gained, proven = cp._pair_kernel_move(s, rank, 160, cliques, eps=1e-9, time_limit_s=30)
+    assert gained and proven
+    assert s.objective == pytest.approx(opt.objective)
+    assert s.objective == pytest.approx(_objective_of(A, w, s.chosen))
+    chosen = set(s.chosen)
+    assert len(chosen) == n
+    assert not any(a in chosen and b in chosen for a, b in conflicts.tolist())
+    # nothing left to gain: the same kernel again says so
+    assert cp._pair_kernel_move(s, rank, 160, cliques, eps=1e-9, time_limit_s=30) == (
+        False,
+        True,
+    )
+
+
+def test_the_lp_with_every_conflict_in_cliques_bounds_tighter():
+    # the tight packing: the cover model's LP with cliques holding every conflict (by the
+    # interior point method) against the discs' cliques
+    A, w, xy, conflicts = tight_packing()
+    C = _conflict_lists(A.shape[0], conflicts)
+    opt = solve_exact(A, w, 16, conflicts=conflicts, time_limit_s=30)
+    assert opt.status == "Optimal"
+    every = cp._Cliques(C).cover(np.arange(160), C.toarray() > 0)
+    tight, rank = cp._lp_guide(A, w, 16, every, time_limit_s=10, ipm=True)
+    discs, _ = cp._lp_guide(A, w, 16, cp._disc_cliques(xy, C), time_limit_s=10)
+    assert opt.objective - 1e-6 <= tight < discs
+    assert sorted(rank.tolist()) == list(range(160))
 
 
 def test_units_covered_by_the_same_candidates_are_merged():
