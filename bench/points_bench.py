@@ -376,7 +376,7 @@ def run(args: argparse.Namespace) -> int:
             timings["spopt_cost_matrix"] = time.perf_counter() - t0
         with stage(f"ours on the sub-instance: solve_greedy, N={n}, no spacing"):
             t0 = time.perf_counter()
-            sg = solve_greedy(S, ws, n)
+            sg = solve_greedy(S, ws, n, xy=xy[sub_c])
             timings["sub_solve_greedy"] = time.perf_counter() - t0
         with stage("HiGHS on the sub-instance (solve_exact, no spacing)"):
             t0 = time.perf_counter()
