@@ -1344,9 +1344,10 @@ def solve_greedy(
        1-swaps (a point replaced by the best candidate that keeps the spacing), then pair
        moves (two competing points replaced by the best pair that covers what only they
        covered), until neither gains.
-    3b. When ``xy`` is given, the cover matrix is small enough (``KERNEL_MAX_NNZ``) and
-       the spacing tight (few pairs of candidates that may both be chosen share demand,
-       :func:`_few_overlaps`): pair kernels. The pair model (:class:`_RegionModel`: each
+    3b. When ``xy`` is given, the cover matrix is small enough (``KERNEL_MAX_NNZ``, and at
+       most ``PAIR_RANK_MAX`` candidates) and the spacing tight (few pairs of candidates
+       that may both be chosen share demand, :func:`_few_overlaps`): pair kernels, their
+       preparation within 30% of the time (:func:`_pair_guide`). The pair model (:class:`_RegionModel`: each
        point's weight less each chosen pair's overlap) over all candidates has a far
        tighter LP than the cover model there, and ranks the optimum's points near the top
        (:func:`_pair_rank`, a tenth of a second on the demo); HiGHS then solves it over the
@@ -1354,7 +1355,7 @@ def solve_greedy(
        many, and so on (:func:`_pair_kernel_move`, :func:`_kernel_search`), an answer kept
        when it gains on the true cover. Where the optimum is a shifted packing (most
        points differ from the local search's), this finds it.
-    3c. Under the same conditions (the cover matrix small enough), the LP relaxation of the
+    3c. When ``xy`` is given and the cover matrix small enough, the LP relaxation of the
        MILP (:func:`_lp_guide`, at most 30% of the time): under a tight spacing with
        cliques that hold every conflict (by HiGHS's interior point method), else with
        cliques of candidates in small discs. Its bound, when lower, becomes the solution's
