@@ -295,6 +295,14 @@ class _Search:
         gone = [i for i, p in enumerate(self.chosen) if p not in kept]
         self.replace(list(zip(gone, sorted(kept - set(self.chosen)), strict=True)))
 
+    def move_if_better(self, new: Sequence[int], eps: float) -> bool:
+        """Move to ``new`` (as many points) when it covers more than ``eps`` beyond the
+        chosen set; returns whether it did."""
+        if _objective(self.A, self.w, new) <= self.objective + eps:
+            return False
+        self.move_to(new)
+        return True
+
     def replace(self, moves: Sequence[tuple[int, int]]) -> None:
         """Apply ``(position, new candidate)`` replacements together."""
         touched = []
@@ -830,10 +838,7 @@ def _region_gain(s: _Search, r: _Region, *, eps: float, time_limit_s: float) -> 
         if not np.isfinite(gain.max()):
             return False
         new = np.append(new, int(np.argmax(gain)))
-    if len(_distinct(new)) != len(ch) or _objective(s.A, s.w, new) <= s.objective + eps:
-        return False
-    s.move_to(new)
-    return True
+    return len(_distinct(new)) == len(ch) and s.move_if_better(new, eps)
 
 
 def _region_move(
@@ -942,6 +947,12 @@ def _disc_cliques(xy: npt.NDArray[np.float64], C: sparse.csr_array) -> list[IntA
     return out
 
 
+def _lp_rank(x: FloatArray, reduced_cost: FloatArray) -> IntArray:
+    """Candidates by their LP value, then by reduced cost: those an optimum most likely
+    uses first."""
+    return np.lexsort((-reduced_cost, -np.round(x, 9)))
+
+
 def _lp_guide(
     A: sparse.csr_array,
     w: FloatArray,
@@ -953,8 +964,7 @@ def _lp_guide(
     ipm: bool = False,
 ) -> tuple[float, IntArray] | None:
     """The LP relaxation of the MILP with the spacing as ``cliques``: its bound on the
-    optimum, and the candidates ranked by their LP value, then by reduced cost (those an
-    optimum most likely uses first). ``None`` when HiGHS does not solve it within
+    optimum, and the candidates ranked by it (:func:`_lp_rank`). ``None`` when HiGHS does not solve it within
     ``time_limit_s``, or by ``deadline`` (a ``time.perf_counter()`` time, which building
     the model counts against).
 
@@ -975,7 +985,7 @@ def _lp_guide(
     sol = h.getSolution()
     x = np.asarray(sol.col_value)[:m]
     rc = np.asarray(sol.col_dual)[:m]
-    return float(h.getInfo().objective_function_value), np.lexsort((-rc, -np.round(x, 9)))
+    return float(h.getInfo().objective_function_value), _lp_rank(x, rc)
 
 
 def _kernel_move(
@@ -1006,12 +1016,8 @@ def _kernel_move(
         )  # fmt: skip
     except InfeasibleError:
         return False, False
-    proven = sol.status == "Optimal"
     new = kernel[sol.chosen]
-    if len(new) != len(s.chosen) or sol.objective <= s.objective + eps:
-        return False, proven
-    s.move_to(new)
-    return True, proven
+    return len(new) == len(s.chosen) and s.move_if_better(new, eps), sol.status == "Optimal"
 
 
 def _few_overlaps(
@@ -1046,14 +1052,14 @@ def _pair_rank(
 ) -> IntArray | None:
     """The candidates ranked by the LP relaxation of the pair model (:class:`_RegionModel`
     over all of them, with their ``overlaps`` and the spacing as ``cliques`` that hold every
-    conflict): by value, then by reduced cost. Under a tight spacing that LP is much
+    conflict), as :func:`_lp_rank` orders them. Under a tight spacing that LP is much
     tighter than the cover model's and ranks the optimum's points far better. ``None``
     when the LP is not solved in time."""
     model = _RegionModel(
         s.A, s.w, len(s.chosen), s.C, cliques, start=np.asarray(s.chosen), overlaps=overlaps
     )
     lp = model.relaxation(time_limit_s)
-    return None if lp is None else np.lexsort((-lp[2], -np.round(lp[1], 9)))
+    return None if lp is None else _lp_rank(lp[1], lp[2])
 
 
 def _pair_guide(
@@ -1062,7 +1068,7 @@ def _pair_guide(
     """Under a tight spacing (:func:`_few_overlaps`): the pair model's ranking of the
     candidates (:func:`_pair_rank`) and cliques that hold every conflict (found by and kept
     in ``cliques``). ``None`` where the spacing is not tight, or when the work is not done
-    by the time ``stop`` (about a second for 2,500 candidates, a half on the demo)."""
+    by the time ``stop`` (half a second on the demo's 1,645 candidates)."""
     overlaps = _few_overlaps(s.A, s.w, s.C)
     if overlaps is None or time.perf_counter() >= stop:
         return None
@@ -1089,13 +1095,8 @@ def _pair_kernel_move(
         start=np.searchsorted(pool, s.chosen), overlaps=_overlaps(S, s.w, adj),
     )  # fmt: skip
     picked = model.solve(time_limit_s)
-    if picked is None or len(picked) != len(s.chosen):
-        return False, model.proven
-    new = pool[picked]
-    if _objective(s.A, s.w, new) <= s.objective + eps:
-        return False, model.proven
-    s.move_to(new)
-    return True, model.proven
+    gained = picked is not None and len(picked) == len(s.chosen)
+    return gained and s.move_if_better(pool[picked], eps), model.proven
 
 
 def _kernel_search(
