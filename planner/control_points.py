@@ -48,6 +48,9 @@ ELITE = 3  # local optima the ILS perturbs in turn
 # chosen points a region move frees and re-places exactly: larger when the smaller gain
 # nothing, at most all of them
 REGION_SIZES = (8, 12, 16)
+# where covers overlap widely (more than REGION_MAX_PAIRS overlapping pairs per candidate)
+# the region model is the true cover's, larger: smaller regions first
+WIDE_REGION_SIZES = (4, 6, 8)
 REGION_SOLVE_S = 0.5  # time limit of one region's sub-problem in HiGHS
 REGION_PRUNE = True  # drop dominated candidates from a region's model
 # a region whose candidates overlap in more pairs than this per candidate is not solved:
@@ -569,13 +572,38 @@ def _add_at_most_one(h: Any, groups: Sequence[IntArray]) -> None:
     )  # fmt: skip
 
 
+def _add_cover_rows(h: Any, Au: sparse.csc_array, y0: int) -> None:
+    """Add to the HiGHS model ``h`` the rows ``y_j - sum_{i covers j} x_i <= 0``: one per
+    column ``j`` of ``Au`` (points x units), the points' columns ``0..`` and the units'
+    from ``y0``."""
+    import highspy
+
+    k = Au.shape[1]
+    Au = sparse.csc_array(Au)
+    Au.sort_indices()
+    # each row y_j first, then its x_i
+    starts = (Au.indptr[:-1] + np.arange(k)).astype(np.int32)
+    index = np.empty(Au.nnz + k, dtype=np.int32)
+    value = np.full(Au.nnz + k, -1.0)
+    index[starts], value[starts] = y0 + np.arange(k), 1.0
+    is_x = np.ones(Au.nnz + k, dtype=bool)
+    is_x[starts] = False
+    index[is_x] = Au.indices
+    h.addRows(k, np.full(k, -highspy.kHighsInf), np.zeros(k), len(index), starts, index, value)
+
+
 class _RegionModel:
     """``k`` rows of ``S`` (candidates x open units) that keep the spacing ``adj`` and cover
-    the most weight, as a HiGHS model in the candidates alone: each one's weight, less the
-    overlap of each pair that may both be chosen (exact unless three chosen points share a
-    unit, where it under-counts), and one row per clique of ``cliques`` (which together hold
-    every edge of ``adj``) for the spacing. Under tight spacing few pairs overlap, so the
-    model is small and its bound strong.
+    the most weight, as a small HiGHS model, with one row per clique of ``cliques`` (which
+    together hold every edge of ``adj``) for the spacing. Two kinds:
+
+    - the pair model (default), in the candidates alone: each one's weight, less the
+      overlap of each pair that may both be chosen (exact unless three chosen points share
+      a unit, where it under-counts). Under tight spacing few pairs overlap, so the model
+      is small and its bound strong.
+    - with ``cover``, the true cover: a column per unit (units covered by the same rows
+      merged, :func:`_merged_units`) that counts when a chosen row covers it, as in the
+      MILP. Where covers overlap widely the pair model is loose and large, this is exact.
 
     With ``more`` (the cost of taking a point from elsewhere) ``k + 1`` rows may be chosen,
     and with ``fewer`` (the gain of putting a point elsewhere) ``k - 1``, their value counted
@@ -595,6 +623,7 @@ class _RegionModel:
         more: float | None = None,
         fewer: float | None = None,
         overlaps: tuple[IntArray, IntArray, FloatArray] | None = None,
+        cover: bool = False,
     ) -> None:
         import highspy
 
@@ -607,25 +636,39 @@ class _RegionModel:
         h.setOptionValue("presolve", "off")
         h.setOptionValue("mip_pool_soft_limit", 300)
         inf = highspy.kHighsInf
-        # columns: x_0..x_{m-1} (binary), z per overlapping pair (>= x_i + x_j - 1, >= 0),
-        # then the one-more / one-fewer switches (binary)
-        zi, zj, zw = _overlaps(S, w, adj) if overlaps is None else overlaps
-        na = len(zi)
+        # columns: x_0..x_{m-1} (binary); then either y per merged unit (<= the x covering
+        # it, at most 1) or z per overlapping pair (>= x_i + x_j - 1, >= 0); then the
+        # one-more / one-fewer switches (binary)
+        if cover:
+            Su, wu = _merged_units(S, w)
+            na = Su.shape[1]
+            cost = np.concatenate([np.zeros(m), wu])
+            upper = np.ones(na)
+        else:
+            zi, zj, zw = _overlaps(S, w, adj) if overlaps is None else overlaps
+            na = len(zi)
+            cost = np.concatenate([S @ w, -zw])
+            upper = np.full(na, inf)
         n_cols = m + na + nf
-        cost = np.concatenate([S @ w, -zw, [-c if v > 0 else c for v, c in flex]])
-        h.addVars(n_cols, np.zeros(n_cols), np.concatenate([np.ones(m), np.full(na, inf),
-                                                            np.ones(nf)]))  # fmt: skip
+        cost = np.concatenate([cost, [-c if v > 0 else c for v, c in flex]])
+        h.addVars(n_cols, np.zeros(n_cols), np.concatenate([np.ones(m), upper, np.ones(nf)]))
         h.changeColsCost(n_cols, np.arange(n_cols, dtype=np.int32), cost)
         self.h = h
         self._ints = np.concatenate([np.arange(m), m + na + np.arange(nf)]).astype(np.int32)
         self._integral(True)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        if na:
+        x0 = np.zeros(n_cols)
+        x0[start] = 1.0
+        if cover:
+            _add_cover_rows(h, Su, m)
+            x0[m : m + na] = Su.T @ x0[:m] > 0
+        elif na:
             index = np.column_stack([zi, zj, m + np.arange(na)]).ravel().astype(np.int32)
             h.addRows(
                 na, np.full(na, -inf), np.ones(na), 3 * na,
                 np.arange(0, 3 * na, 3, dtype=np.int32), index, np.tile([1.0, 1.0, -1.0], na),
             )  # fmt: skip
+            x0[m : m + na] = x0[zi] * x0[zj]
         if nf:
             h.addRow(-inf, 1.0, nf, m + na + np.arange(nf, dtype=np.int32), np.ones(nf))
         h.addRow(
@@ -633,9 +676,6 @@ class _RegionModel:
             np.concatenate([np.ones(m), [-v for v, _ in flex]]),
         )  # fmt: skip
         _add_at_most_one(h, cliques)
-        x0 = np.zeros(n_cols)
-        x0[start] = 1.0
-        x0[m : m + na] = x0[zi] * x0[zj]
         self.k, self.m, self.nf, self.x0 = k, m, nf, x0
         self.start_value = float(cost @ x0)
         self.proven = False  # whether the last solve proved its answer optimal
@@ -743,6 +783,7 @@ def _region(
     cliques: _Cliques,
     *,
     flex: bool = True,
+    cover: bool = False,
     time_limit_s: float = REGION_SOLVE_S,
 ) -> _Region | None:
     """The region move around the chosen point at ``pos``: it and its ``k - 1`` nearest
@@ -757,7 +798,11 @@ def _region(
     which a tight packing needs when the optimum packs one more point into a busy area);
     and the candidates also include those the freed points alone kept out by the spacing
     (when the spacing is twice the cover radius, a shifted packing's points cover little
-    that the freed points covered). ``time_limit_s`` bounds the LP."""
+    that the freed points covered). ``time_limit_s`` bounds the LP.
+
+    The model is the pair model where few pairs of the candidates overlap (at most
+    ``REGION_MAX_PAIRS`` per candidate); else the region is left alone (``None``), or with
+    ``cover`` (where covers overlap widely everywhere) the model is the true cover's."""
     ch = np.asarray(s.chosen)
     near = np.argsort(((xy[ch] - xy[ch[pos]]) ** 2).sum(axis=1), kind="stable")[:k]
     freed = ch[near]
@@ -803,13 +848,13 @@ def _region(
     if REGION_PRUNE:
         keep = _undominated(S, adj, np.isin(pool, freed))
         pool, S, adj = pool[keep], S[keep], adj[np.ix_(keep, keep)]
-    overlaps = _overlaps(S, open_w[cols], adj)
-    if len(overlaps[0]) > REGION_MAX_PAIRS * len(pool):
+    overlaps = None if cover else _overlaps(S, open_w[cols], adj)
+    if overlaps is not None and len(overlaps[0]) > REGION_MAX_PAIRS * len(pool):
         seen.append(price)  # covers overlap widely: the pair model is loose and slow there
         return None
     model = _RegionModel(
         S, open_w[cols], k, adj, cliques.cover(pool, adj), start=np.searchsorted(pool, freed),
-        more=more, fewer=fewer, overlaps=overlaps,
+        more=more, fewer=fewer, overlaps=overlaps, cover=cover,
     )  # fmt: skip
     return _Region(near, pool, drop, model, model.gap(time_limit_s), s.moves, seen, price)
 
@@ -851,10 +896,11 @@ def _region_move(
     eps: float,
     time_limit_s: float,
     flex: bool = True,
+    cover: bool = False,
 ) -> bool:
     """The region move around ``pos`` (:func:`_region`), solved and applied when it gains
     (:func:`_region_gain`); returns whether it did."""
-    r = _region(s, xy, pos, k, cliques, flex=flex, time_limit_s=time_limit_s)
+    r = _region(s, xy, pos, k, cliques, flex=flex, cover=cover, time_limit_s=time_limit_s)
     return r is not None and _region_gain(s, r, eps=eps, time_limit_s=time_limit_s)
 
 
@@ -867,8 +913,10 @@ def _region_search(
     eps: float,
     deadline: float,
     rng: np.random.Generator,
+    cover: bool = False,
 ) -> bool:
-    """Rounds of region moves around each chosen point, local search after each gain.
+    """Rounds of region moves around each chosen point (``cover``: by the true cover's
+    model, see :func:`_region`), local search after each gain.
 
     A round first builds every point's region and bounds what it may gain by its LP
     relaxation (regions that cannot gain end there), then solves the rest, most promising
@@ -887,7 +935,8 @@ def _region_search(
             t = time.perf_counter()
             if deadline - t <= build_s:
                 return gained
-            r = _region(s, xy, pos, k, cliques, time_limit_s=min(REGION_SOLVE_S, deadline - t))
+            limit = min(REGION_SOLVE_S, deadline - t)
+            r = _region(s, xy, pos, k, cliques, cover=cover, time_limit_s=limit)
             build_s = time.perf_counter() - t
             if r is None or id(r.seen) in built:
                 continue
@@ -905,7 +954,8 @@ def _region_search(
                 if left <= build_s:
                     return gained
                 t = time.perf_counter()
-                r = _region(s, xy, pos, k, cliques, time_limit_s=min(REGION_SOLVE_S, left))
+                limit = min(REGION_SOLVE_S, left)
+                r = _region(s, xy, pos, k, cliques, cover=cover, time_limit_s=limit)
                 build_s = time.perf_counter() - t
                 if r is None:
                     continue
@@ -1020,6 +1070,20 @@ def _kernel_move(
     return len(new) == len(s.chosen) and s.move_if_better(new, eps), sol.status == "Optimal"
 
 
+def _partners(A: sparse.csr_array, w: FloatArray, C: sparse.csr_array) -> float:
+    """How many candidates that it may be chosen with share weight with a candidate, on
+    average over a sample of 200 (a few hundredths of a second where all pairs take
+    tenths)."""
+    m = A.shape[0]
+    rows = np.unique(np.linspace(0, m - 1, min(m, 200)).astype(np.int64))
+    sub = A[rows]
+    share = sparse.csr_array(sparse.csr_array(sub.multiply(w[None, :])) @ A.T)
+    share.data[:] = share.data > 0
+    alone = np.count_nonzero(sub @ w > 0)  # a row shares its own weight with itself
+    partners = share.sum() - sparse.csr_array(share.multiply(C[rows])).sum() - alone
+    return float(partners) / len(rows)
+
+
 def _few_overlaps(
     A: sparse.csr_array, w: FloatArray, C: sparse.csr_array
 ) -> tuple[IntArray, IntArray, FloatArray] | None:
@@ -1031,13 +1095,7 @@ def _few_overlaps(
     m = A.shape[0]
     if m > PAIR_RANK_MAX:
         return None
-    rows = np.unique(np.linspace(0, m - 1, min(m, 200)).astype(np.int64))
-    sub = A[rows]
-    share = sparse.csr_array(sparse.csr_array(sub.multiply(w[None, :])) @ A.T)
-    share.data[:] = share.data > 0
-    alone = np.count_nonzero(sub @ w > 0)  # a row shares its own weight with itself
-    partners = share.sum() - sparse.csr_array(share.multiply(C[rows])).sum() - alone
-    if partners / len(rows) > 4 * REGION_MAX_PAIRS:  # each pair counts twice: 2x the limit
+    if _partners(A, w, C) > 4 * REGION_MAX_PAIRS:  # each pair counts twice: 2x the limit
         return None
     overlaps = _overlaps(A, w, C)
     return overlaps if len(overlaps[0]) <= REGION_MAX_PAIRS * m else None
@@ -1547,11 +1605,13 @@ def solve_greedy(
         if regions and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
             region_rng = np.random.default_rng(seed)
-            sizes = sorted({min(size, n) for size in REGION_SIZES})
+            # where covers overlap widely, smaller regions of the true cover model
+            wide = _partners(A, w, C) > 2 * REGION_MAX_PAIRS
+            sizes = sorted({min(size, n) for size in (WIDE_REGION_SIZES if wide else REGION_SIZES)})
             phases.append("regions")
             if _region_search(
                 s, xy, sizes=sizes, cliques=region_cliques, eps=eps, deadline=deadline,
-                rng=region_rng,
+                rng=region_rng, cover=wide,
             ):  # fmt: skip
                 best, best_obj = list(s.chosen), s.objective
         if best_obj >= bound - eps:
@@ -1616,15 +1676,7 @@ def _cover_model(
             m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
         )
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    # y_j - sum_{i covers j} x_i <= 0: each row y_j first, then its x_i
-    starts = (Au.indptr[:-1] + np.arange(k)).astype(np.int32)
-    index = np.empty(Au.nnz + k, dtype=np.int32)
-    value = np.full(Au.nnz + k, -1.0)
-    index[starts], value[starts] = m + np.arange(k), 1.0
-    is_x = np.ones(Au.nnz + k, dtype=bool)
-    is_x[starts] = False
-    index[is_x] = Au.indices
-    h.addRows(k, np.full(k, -inf), np.zeros(k), len(index), starts, index, value)
+    _add_cover_rows(h, Au, m)
     h.addRow(float(n), float(n), m, np.arange(m, dtype=np.int32), np.ones(m))
     if conflicts is not None and len(conflicts):
         c = len(conflicts)
