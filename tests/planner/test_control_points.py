@@ -244,6 +244,66 @@ def test_a_region_model_bound_holds_and_its_answer_is_the_best():
     assert again.gap(10.0) >= -1e-9
 
 
+def test_the_cover_region_model_is_exact_where_covers_overlap():
+    # 10 sites sharing units widely (three chosen points often cover the same unit, where
+    # the pair model under-counts): the true cover's model against brute force over all
+    # sets of 3 that keep the spacing, and with one point more at a price
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 400, (10, 2))
+    S = sparse.csr_array(rng.random((10, 25)) < 0.4)
+    w = rng.integers(1, 10, 25).astype(float)
+    C = _conflict_lists(10, spacing_conflicts(xy, spacing_m=120))
+    adj = C.toarray() > 0
+    fits = {
+        size: [c for c in itertools.combinations(range(10), size) if not adj[np.ix_(c, c)].any()]
+        for size in (3, 4)
+    }
+    start = np.array(fits[3][0])
+    cliques = cp._Cliques(C).cover(np.arange(10), adj)
+    model = cp._RegionModel(S, w, 3, adj, cliques, start=start, cover=True)
+    assert model.start_value == pytest.approx(_objective_of(S, w, start))
+    best = max(_objective_of(S, w, c) for c in fits[3])
+    assert model.gap(10.0) >= best - model.start_value - 1e-9
+    picked = model.solve(10.0)
+    assert model.proven
+    assert _objective_of(S, w, picked) == pytest.approx(best)
+    assert not adj[np.ix_(picked, picked)].any()
+    pair = cp._RegionModel(S, w, 3, adj, cliques, start=start)
+    assert pair.start_value < model.start_value  # the pair model under-counts here
+    price = 2.0
+    more = cp._RegionModel(S, w, 3, adj, cliques, start=start, more=price, cover=True)
+    picked = more.solve(10.0)
+    best_more = max(best, max(_objective_of(S, w, c) - price for c in fits[4]))
+    value = _objective_of(S, w, picked) - price * (len(picked) - 3)
+    assert value == pytest.approx(best_more)
+
+
+def test_where_covers_overlap_widely_regions_re_place_points_by_the_true_cover():
+    # cover 160 m, spacing 200 m, 10 points among 160 sites: each site shares demand with
+    # some 15 it may be chosen with, so the pair model is left alone (no region). From a
+    # set that swaps, pair moves and the ILS leave (1269), re-placing 6 neighbouring points
+    # by the true cover's model reaches HiGHS's optimum, 1275.
+    A, w, xy, conflicts = tight_packing(4, cover=160.0, spacing=200.0)
+    C = _conflict_lists(160, conflicts)
+    assert cp._partners(A, w, C) > 2 * cp.REGION_MAX_PAIRS
+    opt = solve_exact(A, w, 10, conflicts=conflicts, time_limit_s=30)
+    assert opt.status == "Optimal"
+    start = [12, 38, 52, 93, 96, 97, 119, 123, 145, 146]
+    s = _Search(A, sparse.csc_array(A), w, C, start)
+    _local_search(s, eps=1e-9, deadline=float("inf"))
+    assert sorted(s.chosen) == start
+    assert s.objective < opt.objective - 5
+    found = []
+    for pos in range(10):
+        s = _Search(A, sparse.csc_array(A), w, C, start)
+        assert cp._region(s, xy, pos, 6, cp._Cliques(C)) is None
+        if cp._region_move(s, xy, pos, 6, cp._Cliques(C), eps=1e-9, time_limit_s=5, cover=True):
+            assert s.objective == pytest.approx(_objective_of(A, w, s.chosen))
+            assert not C[s.chosen][:, s.chosen].nnz  # the spacing holds
+            found.append(s.objective)
+    assert max(found) == pytest.approx(opt.objective)
+
+
 def test_disc_cliques_are_cliques_of_the_conflict_graph():
     rng = np.random.default_rng(3)
     xy = rng.uniform(0, 1000, (300, 2))
@@ -315,6 +375,11 @@ def test_few_overlaps_tells_a_tight_spacing_from_wide_covers(monkeypatch):
         assert x == pytest.approx(float(w[(dense[a] > 0) & (dense[b] > 0)].sum()))
     wide, w2, _, conflicts2 = tight_packing(cover=300.0)
     assert cp._few_overlaps(wide, w2, _conflict_lists(160, conflicts2)) is None
+    # the sampled count of partners tells them apart too (the region moves' choice of model)
+    tight = cp._partners(A, w, C)
+    assert (
+        tight <= 2 * cp.REGION_MAX_PAIRS < cp._partners(wide, w2, _conflict_lists(160, conflicts2))
+    )
     monkeypatch.setattr(cp, "PAIR_RANK_MAX", 100)  # too many candidates for a dense matrix
     assert cp._few_overlaps(A, w, C) is None
 
