@@ -11,7 +11,8 @@ the candidate covers the unit), demand weights ``w`` and a list of conflicting c
   then iterated local search, kernel moves (a model solved exactly over the candidates its
   LP relaxation ranks first: under a tight spacing the pair model, then the MILP), and
   region moves (a group of neighbouring points re-placed exactly by a small HiGHS model, one
-  more or one fewer allowed) with the time the search leaves; the spacing holds throughout.
+  more or one fewer allowed: the pair model, or where covers overlap widely the true cover's)
+  with the time the search leaves; the spacing holds throughout.
 - :func:`solve_exact`: the MILP ``max w.y  s.t.  y_j <= sum_{i covers j} x_i,  sum x = N,
   x_i + x_k <= 1 for conflicts``, solved by HiGHS (highspy) within a time limit and warm-started
   with the greedy answer (units covered by the same candidates merged into one row, which
@@ -53,9 +54,10 @@ REGION_SIZES = (8, 12, 16)
 WIDE_REGION_SIZES = (4, 6, 8)
 REGION_SOLVE_S = 0.5  # time limit of one region's sub-problem in HiGHS
 REGION_PRUNE = True  # drop dominated candidates from a region's model
-# a region whose candidates overlap in more pairs than this per candidate is not solved:
-# the model counts overlaps by pairs, which under-counts and solves slowly where covers
-# overlap widely (a loose spacing, where the ILS does well)
+# a region whose candidates overlap in more pairs than this per candidate is not solved by
+# the pair model, which under-counts and solves slowly where covers overlap widely; where
+# they do everywhere (twice this many partners per candidate), every region is solved by
+# the true cover's model instead (WIDE_REGION_SIZES)
 REGION_MAX_PAIRS = 4
 ILS_PATIENCE = 10  # ILS rounds without a gain before region moves take over
 ILS_SHARE = 0.5  # share of the time limit after which the ILS gives way to region moves
@@ -741,7 +743,8 @@ def _undominated(
     chosen, where the first adds nothing). Of identical ones the first stays; ``fixed``
     rows always stay."""
     # counts, exact in float32 (half the time of float64 in the products); where covers
-    # overlap widely (a tenth of the entries or more) a dense product is 5x faster
+    # overlap widely (a twentieth of the entries or more) a dense product is faster (5x at
+    # a tenth)
     B = sparse.csr_array(S, dtype=np.float32)
     B.data[:] = 1.0
     dense = B.nnz >= 0.05 * B.shape[0] * B.shape[1]
@@ -1432,8 +1435,7 @@ def solve_greedy(
        twice as many, and so on while HiGHS finishes within 1 s and the next one is likely to
        (units covered by the same candidates merged, so most take tens of milliseconds);
        local search after a gain. A kernel of every candidate proves the optimum. Where
-       covers overlap widely, the ILS plateaus and region moves do not apply; a kernel
-       then often finds the optimum.
+       covers overlap widely the ILS plateaus; a kernel often gains there.
     5. With the time left (when ``xy`` is given): region moves
        (:func:`_region_move`): a chosen point and its 7 nearest chosen neighbours are
        re-placed exactly, by a small HiGHS model over the candidates around them (less
@@ -1443,8 +1445,12 @@ def solve_greedy(
        after a gain; never more than ``n``). A region may also take one point more
        (dropping the point elsewhere that covers least) or one fewer (the point going to
        the best open candidate elsewhere). The sub-problems are a few hundred candidates,
-       not the full MILP; regions where covers overlap widely (more than 4 overlapping
-       pairs per candidate) are left to the ILS.
+       not the full MILP. Their model is the pair model, and a region where covers overlap
+       widely (more than 4 overlapping pairs per candidate) is left alone; where covers
+       overlap widely everywhere (more than 8 partners per candidate in a sample,
+       :func:`_partners`), every region's model is the true cover's instead (a column per
+       unit, as in the MILP) and regions have 4, 6, then 8 points. There the local search
+       stalls 4-6 changed points short of a far better plan, a few hundred metres across.
 
     Everything stops at ``time_limit_s``, or as soon as the objective meets the bound;
     deterministic for a ``seed`` unless the time limit cuts it short (a region's model has
