@@ -49,8 +49,8 @@ ELITE = 3  # local optima the ILS perturbs in turn
 # chosen points a region move frees and re-places exactly: larger when the smaller gain
 # nothing, at most all of them
 REGION_SIZES = (8, 12, 16)
-# where covers overlap widely (more than REGION_MAX_PAIRS overlapping pairs per candidate)
-# the region model is the true cover's, larger: smaller regions first
+# where covers overlap widely everywhere (see REGION_MAX_PAIRS) a region's model is the
+# true cover's, larger than the pair model: smaller regions first
 WIDE_REGION_SIZES = (4, 6, 8)
 REGION_SOLVE_S = 0.5  # time limit of one region's sub-problem in HiGHS
 REGION_PRUNE = True  # drop dominated candidates from a region's model
@@ -1500,7 +1500,6 @@ def solve_greedy(
     phases = ["greedy"]  # what ran, for the solver's name
     if swap:
         A_csc = sparse.csc_array(A)
-        wide = xy is not None and n > 1 and _partners(A, w, C) > 2 * REGION_MAX_PAIRS
         eps = 1e-9 * max(1.0, float(w.sum()))
         plans = [chosen]
         if lagrangian_iterations > 0 and n < m:
@@ -1614,7 +1613,8 @@ def solve_greedy(
         if regions and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
             region_rng = np.random.default_rng(seed)
-            # where covers overlap widely, smaller regions of the true cover model
+            # where covers overlap widely everywhere, smaller regions of the true cover's model
+            wide = _partners(A, w, C) > 2 * REGION_MAX_PAIRS
             sizes = sorted({min(size, n) for size in (WIDE_REGION_SIZES if wide else REGION_SIZES)})
             phases.append("regions")
             if _region_search(
