@@ -52,6 +52,8 @@ REGION_SIZES = (8, 12, 16)
 # where covers overlap widely everywhere (see REGION_MAX_PAIRS) a region's model is the
 # true cover's, larger than the pair model: smaller regions first
 WIDE_REGION_SIZES = (4, 6, 8)
+# kernel sizes tried there (the first of KERNEL_SIZES)
+WIDE_KERNELS = 1
 REGION_SOLVE_S = 0.5  # time limit of one region's sub-problem in HiGHS
 REGION_PRUNE = True  # drop dominated candidates from a region's model
 # a region whose candidates overlap in more pairs than this per candidate is not solved by
@@ -1169,14 +1171,15 @@ def _kernel_search(
     target: float,
     eps: float,
     deadline: float,
+    sizes: Sequence[int] | None = None,
 ) -> bool:
-    """Kernel moves ``move(size, time_limit_s)`` of ``KERNEL_SIZES`` times the number of
-    points (at least ``KERNEL_MIN``), local search after a gain, while HiGHS proves each
+    """Kernel moves ``move(size, time_limit_s)`` of ``sizes`` (default ``KERNEL_SIZES``)
+    times the number of points (at least ``KERNEL_MIN``), local search after a gain, while HiGHS proves each
     within ``KERNEL_SOLVE_S`` and the next (some 3-5 times as long, ``KERNEL_GROWTH``) is
     likely to; until the objective meets ``target`` or time runs out. Returns whether a
     kernel of every candidate was proven."""
     m, n = s.A.shape[0], len(s.chosen)
-    for factor in KERNEL_SIZES:
+    for factor in KERNEL_SIZES if sizes is None else sizes:
         left = deadline - time.perf_counter()
         if left <= 0 or s.objective >= target - eps:
             break
@@ -1435,7 +1438,9 @@ def solve_greedy(
        twice as many, and so on while HiGHS finishes within 1 s and the next one is likely to
        (units covered by the same candidates merged, so most take tens of milliseconds);
        local search after a gain. A kernel of every candidate proves the optimum. Where
-       covers overlap widely the ILS plateaus; a kernel often gains there.
+       covers overlap widely the ILS plateaus; a kernel often gains there, but only the
+       first size is tried where they do everywhere (the next take 0.4-0.8 s and seldom
+       gain; the region moves of step 5 need the time).
     5. With the time left (when ``xy`` is given): region moves
        (:func:`_region_move`): a chosen point and its 7 nearest chosen neighbours are
        re-placed exactly, by a small HiGHS model over the candidates around them (less
@@ -1597,6 +1602,9 @@ def solve_greedy(
                 elite[k] = (s.objective, list(s.chosen))
             if s.objective > best_obj + eps:
                 best, best_obj, stale = list(s.chosen), s.objective, 0
+        # where covers overlap widely everywhere, region moves by the true cover's model
+        # (smaller regions) do most; the larger kernels seldom gain there, and take their time
+        wide = regions and _partners(A, w, C) > 2 * REGION_MAX_PAIRS
         # kernel moves: the MILP over the candidates the cover model's LP ranks first
         if rank is not None and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
@@ -1605,6 +1613,7 @@ def solve_greedy(
                 s, lambda size, limit: _kernel_move(
                     s, rank, size, conflicts, cliques, eps=eps, time_limit_s=limit
                 ), target=bound, eps=eps, deadline=deadline,
+                sizes=KERNEL_SIZES[:WIDE_KERNELS] if wide else KERNEL_SIZES,
             ):  # fmt: skip
                 bound = min(bound, s.objective)  # a kernel of every candidate
             if s.objective > best_obj + eps:
@@ -1613,8 +1622,6 @@ def solve_greedy(
         if regions and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
             region_rng = np.random.default_rng(seed)
-            # where covers overlap widely everywhere, smaller regions of the true cover's model
-            wide = _partners(A, w, C) > 2 * REGION_MAX_PAIRS
             sizes = sorted({min(size, n) for size in (WIDE_REGION_SIZES if wide else REGION_SIZES)})
             phases.append("regions")
             if _region_search(
