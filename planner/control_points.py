@@ -1021,9 +1021,9 @@ def _lp_guide(
     ipm: bool = False,
 ) -> tuple[float, IntArray] | None:
     """The LP relaxation of the MILP with the spacing as ``cliques``: its bound on the
-    optimum, and the candidates ranked by it (:func:`_lp_rank`). ``None`` when HiGHS does not solve it within
-    ``time_limit_s``, or by ``deadline`` (a ``time.perf_counter()`` time, which building
-    the model counts against).
+    optimum, and the candidates ranked by it (:func:`_lp_rank`). ``None`` when HiGHS does
+    not solve it within ``time_limit_s``, or by ``deadline`` (a ``time.perf_counter()``
+    time, which building the model counts against).
 
     With ``ipm``, HiGHS's interior point method (then crossover to a basic solution, as
     exact as the simplex's): faster with cliques that hold every conflict (1.1 s instead
@@ -1174,10 +1174,10 @@ def _kernel_search(
     sizes: Sequence[int] | None = None,
 ) -> bool:
     """Kernel moves ``move(size, time_limit_s)`` of ``sizes`` (default ``KERNEL_SIZES``)
-    times the number of points (at least ``KERNEL_MIN``), local search after a gain, while HiGHS proves each
-    within ``KERNEL_SOLVE_S`` and the next (some 3-5 times as long, ``KERNEL_GROWTH``) is
-    likely to; until the objective meets ``target`` or time runs out. Returns whether a
-    kernel of every candidate was proven."""
+    times the number of points (at least ``KERNEL_MIN``), local search after a gain, while
+    HiGHS proves each within ``KERNEL_SOLVE_S`` and the next (some 3-5 times as long,
+    ``KERNEL_GROWTH``) is likely to; until the objective meets ``target`` or time runs out.
+    Returns whether a kernel of every candidate was proven."""
     m, n = s.A.shape[0], len(s.chosen)
     for factor in KERNEL_SIZES if sizes is None else sizes:
         left = deadline - time.perf_counter()
@@ -1414,13 +1414,13 @@ def solve_greedy(
     3b. When ``xy`` is given, the cover matrix is small enough (``KERNEL_MAX_NNZ``, and at
        most ``PAIR_RANK_MAX`` candidates) and the spacing tight (few pairs of candidates
        that may both be chosen share demand, :func:`_few_overlaps`): pair kernels, their
-       preparation within 30% of the time (:func:`_pair_guide`). The pair model (:class:`_RegionModel`: each
-       point's weight less each chosen pair's overlap) over all candidates has a far
-       tighter LP than the cover model there, and ranks the optimum's points near the top
-       (:func:`_pair_rank`, a tenth of a second on the demo); HiGHS then solves it over the
-       chosen points and the 6n (at least 100) candidates it ranks first, then twice as
-       many, and so on (:func:`_pair_kernel_move`, :func:`_kernel_search`), an answer kept
-       when it gains on the true cover. Where the optimum is a shifted packing (most
+       preparation within 30% of the time (:func:`_pair_guide`). The pair model
+       (:class:`_RegionModel`: each point's weight less each chosen pair's overlap) over
+       all candidates has a far tighter LP than the cover model there, and ranks the
+       optimum's points near the top (:func:`_pair_rank`, a tenth of a second on the
+       demo); HiGHS then solves it over the chosen points and the 6n (at least 100)
+       candidates it ranks first, then twice as many, and so on (:func:`_pair_kernel_move`,
+       :func:`_kernel_search`), an answer kept when it gains on the true cover. Where the optimum is a shifted packing (most
        points differ from the local search's), this finds it.
     3c. When ``xy`` is given and the cover matrix small enough, the LP relaxation of the
        MILP (:func:`_lp_guide`, at most 30% of the time): under a tight spacing with
@@ -1604,7 +1604,11 @@ def solve_greedy(
                 best, best_obj, stale = list(s.chosen), s.objective, 0
         # where covers overlap widely everywhere, region moves by the true cover's model
         # (smaller regions) do most; the larger kernels seldom gain there, and take their time
-        wide = regions and _partners(A, w, C) > 2 * REGION_MAX_PAIRS
+        # (sampled only when a kernel or region move may follow)
+        wide = (
+            regions and best_obj < bound - eps and time.perf_counter() < deadline
+            and _partners(A, w, C) > 2 * REGION_MAX_PAIRS
+        )  # fmt: skip
         # kernel moves: the MILP over the candidates the cover model's LP ranks first
         if rank is not None and best_obj < bound - eps and time.perf_counter() < deadline:
             s = _Search(A, A_csc, w, C, best)
